@@ -1,0 +1,1 @@
+//! Normalisers (being written).
