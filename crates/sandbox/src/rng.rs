@@ -1,0 +1,32 @@
+//! A tiny counter-based generator, so fault decisions are reproducible from a seed and a request
+//! number without a shared mutable RNG.
+
+/// SplitMix64: a well-mixed 64-bit value from any 64-bit input.
+pub fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// A uniform float in `[0, 1)` derived from `seed` and `n`.
+pub fn unit(seed: u64, n: u64) -> f64 {
+    let bits = splitmix64(seed ^ splitmix64(n)) >> 11;
+    bits as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_is_in_range_and_repeatable() {
+        for n in 0..10_000 {
+            let u = unit(42, n);
+            assert!((0.0..1.0).contains(&u));
+            assert_eq!(u, unit(42, n));
+        }
+        let mean: f64 = (0..10_000).map(|n| unit(7, n)).sum::<f64>() / 10_000.0;
+        assert!((mean - 0.5).abs() < 0.02, "mean {mean}");
+    }
+}
