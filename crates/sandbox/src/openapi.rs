@@ -307,10 +307,10 @@ fn upgrade_nullable(map: &mut Map<String, Value>) {
     if !nullable {
         return;
     }
-    if let Some(Value::Array(options)) = map.get_mut("enum") {
-        if !options.contains(&Value::Null) {
-            options.push(Value::Null);
-        }
+    if let Some(Value::Array(options)) = map.get_mut("enum")
+        && !options.contains(&Value::Null)
+    {
+        options.push(Value::Null);
     }
     match map.get_mut("type") {
         Some(Value::String(t)) => {
@@ -340,10 +340,8 @@ fn upgrade_exclusive(map: &mut Map<String, Value>, exclusive: &str, bound: &str)
     if let Some(Value::Bool(on)) = map.get(exclusive) {
         let on = *on;
         map.remove(exclusive);
-        if on {
-            if let Some(limit) = map.remove(bound) {
-                map.insert(exclusive.into(), limit);
-            }
+        if on && let Some(limit) = map.remove(bound) {
+            map.insert(exclusive.into(), limit);
         }
     }
 }
