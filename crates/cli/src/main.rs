@@ -1,1 +1,92 @@
-fn main() {}
+//! The `deskmove` binary: glue between the command line and the library crates. It parses
+//! arguments, sets up logging on stderr, runs one command and turns the outcome into the exit
+//! codes documented in `--help`.
+
+mod commands;
+mod config;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: the command could not do its job.
+const EXIT_FAILED: u8 = 1;
+/// Exit code: bad usage or configuration; nothing was changed.
+const EXIT_USAGE: u8 = 2;
+
+const ABOUT: &str = "Move a company's whole customer-support history from one helpdesk to another, with nothing lost, nothing duplicated and nobody notified.";
+
+const AFTER_HELP: &str = "\
+Getting started:
+  deskmove init --from intercom --to chatwoot   write a commented deskmove.toml
+  deskmove status                               check the set-up; see what is staged and why
+  deskmove sandbox intercom                     a local Intercom to practise against
+
+Tokens are read from the environment variables named in deskmove.toml, never from the file.
+
+Exit codes: 0 done; 1 failed; 2 bad usage or configuration (nothing changed);
+3 finished, but some records were skipped or failed (the report lists each with its reason).";
+
+/// deskmove
+#[derive(Debug, Parser)]
+#[command(name = "deskmove", version, about = ABOUT, after_help = AFTER_HELP)]
+struct Cli {
+    /// Work in this directory (where deskmove.toml and the staging store live).
+    #[arg(short = 'C', long = "dir", global = true, default_value = ".", value_name = "DIR")]
+    dir: PathBuf,
+
+    /// More log output on stderr (-v: info, -vv: debug). `DESKMOVE_LOG` takes a full filter.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a commented deskmove.toml for a source and a target (never overwrites).
+    Init(commands::init::InitArgs),
+}
+
+/// A usage or configuration mistake: exit code 2, and the message says what to change.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            let usage = error.chain().any(|cause| {
+                cause.is::<UsageError>() || cause.is::<config::ConfigError>()
+            });
+            ExitCode::from(if usage { EXIT_USAGE } else { EXIT_FAILED })
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Init(args) => commands::init::run(&cli.dir, &args).map(|()| ExitCode::SUCCESS),
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DESKMOVE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

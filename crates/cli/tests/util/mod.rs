@@ -1,0 +1,86 @@
+//! Helpers that run the real `deskmove` binary in an isolated temporary directory
+#![allow(dead_code)]
+//! (the ripgrep `Dir` / `TestCommand` pattern).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// An isolated working directory, removed at the end of the test.
+#[derive(Debug)]
+pub struct Dir {
+    dir: tempfile::TempDir,
+}
+
+impl Dir {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.join(name), text).unwrap();
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.join(name)).unwrap()
+    }
+
+    /// `deskmove <args>` run inside this directory with a clean environment for deskmove's own
+    /// variables.
+    pub fn deskmove(&self, args: &[&str]) -> Run {
+        let output = self.command(args).output().unwrap();
+        Run { output }
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_deskmove"));
+        cmd.args(args)
+            .current_dir(self.path())
+            .env_remove("INTERCOM_TOKEN")
+            .env_remove("CHATWOOT_TOKEN")
+            .env_remove("DESKMOVE_LOG")
+            .env("NO_COLOR", "1");
+        cmd
+    }
+}
+
+/// The outcome of one run.
+#[derive(Debug)]
+pub struct Run {
+    pub output: Output,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// Fails the test with both streams when the exit code differs.
+    pub fn expect_code(self, code: i32) -> Self {
+        assert_eq!(
+            self.code(),
+            code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+}
