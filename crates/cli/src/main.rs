@@ -48,6 +48,9 @@ struct Cli {
 enum Command {
     /// Write a commented deskmove.toml for a source and a target (never overwrites).
     Init(commands::init::InitArgs),
+    /// Check the set-up and show what the staging store holds: per kind staged, loaded and
+    /// failed, problems grouped by reason, stream positions and runs.
+    Status(commands::status::StatusArgs),
 }
 
 /// A usage or configuration mistake: exit code 2, and the message says what to change.
@@ -71,9 +74,16 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Init(args) => commands::init::run(&cli.dir, &args).map(|()| ExitCode::SUCCESS),
-    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Init(args) => commands::init::run(&cli.dir, &args)?,
+            Command::Status(args) => commands::status::run(&cli.dir, &args).await?,
+        }
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn init_logging(verbose: u8) {

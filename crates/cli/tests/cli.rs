@@ -38,3 +38,92 @@ fn init_refuses_pairs_it_cannot_move_yet() {
 fn unknown_commands_are_usage_errors() {
     Dir::new().deskmove(&["frobnicate"]).expect_code(2);
 }
+
+#[test]
+fn status_in_an_empty_directory_says_to_run_init() {
+    let dir = Dir::new();
+    let run = dir.deskmove(&["status"]).expect_code(2);
+    assert!(
+        run.stderr().contains("deskmove init --from intercom --to chatwoot"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn init_then_status_explains_what_to_do_next() {
+    let dir = Dir::new();
+    dir.deskmove(&["init"]).expect_code(0);
+    let out = dir.deskmove(&["status"]).expect_code(0).stdout();
+    assert!(out.contains("deskmove: intercom → chatwoot"), "{out}");
+    assert!(out.contains("$INTERCOM_TOKEN is not set"), "{out}");
+    assert!(out.contains("$CHATWOOT_TOKEN is not set"), "{out}");
+    assert!(out.contains("does not exist yet"), "{out}");
+    assert!(!dir.join("deskmove.sqlite").exists(), "status never creates the store");
+
+    let secret = "sk-test-3f9a7c";
+    let done = dir
+        .command(&["status"])
+        .env("INTERCOM_TOKEN", secret)
+        .env("CHATWOOT_TOKEN", secret)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&done.stdout);
+    assert!(text.contains("The set-up is complete"), "{text}");
+    assert!(!text.contains(secret), "tokens never appear in output");
+}
+
+#[test]
+fn status_shows_what_the_store_holds_as_text_and_json() {
+    use deskmove_core::model::Tag;
+    use deskmove_core::{ErrorKind, Problem, Record, RecordKind, SourceKey, Stage};
+    use deskmove_store::{NewRun, SqliteStore, StagedBatch, Store};
+
+    let dir = Dir::new();
+    dir.deskmove(&["init"]).expect_code(0);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = SqliteStore::open(dir.join("deskmove.sqlite")).unwrap();
+        let run = store
+            .start_run(NewRun {
+                command: "export".into(),
+                source_system: Some("intercom".into()),
+                target_system: None,
+                started_at: jiff::Timestamp::now(),
+            })
+            .await
+            .unwrap();
+        let mut batch = StagedBatch::new(run, "intercom/tags");
+        batch.cursor = Some("page-2".into());
+        for id in ["1", "2", "3"] {
+            batch.records.push(Record::Tag(Tag {
+                key: SourceKey::new("intercom", RecordKind::Tag, id),
+                name: format!("tag {id}"),
+                extra: Default::default(),
+            }));
+        }
+        batch.problems.push(Problem::new(
+            SourceKey::new("intercom", RecordKind::Tag, "3"),
+            Stage::Normalize,
+            ErrorKind::Validation,
+            "label_not_allowed",
+            "the name has characters Chatwoot labels refuse",
+        ));
+        store.put_batch(batch).await.unwrap();
+        store.close().unwrap();
+    });
+
+    let out = dir.deskmove(&["status"]).expect_code(0).stdout();
+    assert!(out.contains("tag"), "{out}");
+    assert!(out.contains("1 × label_not_allowed"), "{out}");
+    assert!(out.contains("intercom:tag:3"), "{out}");
+    assert!(out.contains("intercom/tags"), "{out}");
+
+    let json = dir.deskmove(&["status", "--json"]).expect_code(0).stdout();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let tags = &value["store"]["kinds"][0];
+    assert_eq!(tags["kind"], "tag");
+    assert_eq!(tags["staged"], 3);
+    assert_eq!(value["store"]["problems"][0]["count"], 1);
+    assert_eq!(value["checks"][0]["ok"], false);
+}

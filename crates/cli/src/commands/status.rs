@@ -1,0 +1,218 @@
+//! `deskmove status`: is the set-up complete, what does the staging store hold, what went wrong
+//! and what to do next. Read-only: it never creates the store.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context;
+use deskmove_store::{SqliteStore, StatusReport, Store};
+use serde::Serialize;
+
+use crate::config::{Config, Endpoint};
+
+/// How many examples to show per problem code.
+const EXAMPLES_PER_PROBLEM: usize = 3;
+
+/// Arguments of `deskmove status`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Print one JSON document on stdout instead of the text report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One set-up check.
+#[derive(Debug, Serialize)]
+struct Check {
+    ok: bool,
+    message: String,
+}
+
+#[derive(Debug, Serialize)]
+struct StatusOutput {
+    source: &'static str,
+    target: &'static str,
+    store_path: String,
+    blob_dir: String,
+    default_phone_region: String,
+    checks: Vec<Check>,
+    /// `None` when nothing has been staged yet (the store file does not exist).
+    store: Option<StatusReport>,
+}
+
+/// Runs the command.
+pub async fn run(dir: &Path, args: &StatusArgs) -> anyhow::Result<()> {
+    let config = Config::load(dir)?;
+    let checks = vec![
+        token_check("source", &config.source, dir),
+        token_check("target", &config.target, dir),
+    ];
+    let store_path = dir.join(&config.store.path);
+    let store = if store_path.exists() {
+        let store = SqliteStore::open(&store_path)
+            .with_context(|| format!("cannot open the staging store {}", store_path.display()))?;
+        let report = store.status(EXAMPLES_PER_PROBLEM).await?;
+        store.close()?;
+        Some(report)
+    } else {
+        None
+    };
+    let output = StatusOutput {
+        source: config.source.kind.as_str(),
+        target: config.target.kind.as_str(),
+        store_path: config.store.path.display().to_string(),
+        blob_dir: config.store.blobs.display().to_string(),
+        default_phone_region: config.normalize.default_phone_region.clone(),
+        checks,
+        store,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&output)?);
+    } else {
+        print!("{}", render(&output));
+    }
+    Ok(())
+}
+
+fn token_check(side: &str, endpoint: &Endpoint, dir: &Path) -> Check {
+    let vendor = endpoint.kind.as_str();
+    if let Some(var) = &endpoint.token_env {
+        return match std::env::var_os(var) {
+            Some(value) if !value.is_empty() => Check {
+                ok: true,
+                message: format!("{side}: the {vendor} token is in ${var}"),
+            },
+            _ => Check {
+                ok: false,
+                message: format!(
+                    "{side}: ${var} is not set. Put the {vendor} token there: export {var}=..."
+                ),
+            },
+        };
+    }
+    let Some(file) = &endpoint.token_file else {
+        return Check {
+            ok: false,
+            message: format!("{side}: no token is configured"),
+        };
+    };
+    let path = dir.join(file);
+    match std::fs::metadata(&path) {
+        Err(_) => Check {
+            ok: false,
+            message: format!("{side}: the token file {} does not exist", path.display()),
+        },
+        Ok(meta) if !private(&meta) => Check {
+            ok: false,
+            message: format!(
+                "{side}: the token file {} is readable by others; run chmod 600 on it",
+                path.display()
+            ),
+        },
+        Ok(_) => Check {
+            ok: true,
+            message: format!("{side}: the {vendor} token is in {}", path.display()),
+        },
+    }
+}
+
+#[cfg(unix)]
+fn private(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o077 == 0
+}
+
+#[cfg(not(unix))]
+fn private(_meta: &std::fs::Metadata) -> bool {
+    true
+}
+
+fn render(out: &StatusOutput) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "deskmove: {} → {}", out.source, out.target);
+    let _ = writeln!(
+        s,
+        "Store {}, attachments in {}/, phones without a country prefix read as {}.",
+        out.store_path, out.blob_dir, out.default_phone_region
+    );
+    let _ = writeln!(s, "\nSet-up:");
+    for check in &out.checks {
+        let mark = if check.ok { "ok  " } else { "TODO" };
+        let _ = writeln!(s, "  {mark} {}", check.message);
+    }
+    match &out.store {
+        None => {
+            let _ = writeln!(
+                s,
+                "\nStaging store: {} does not exist yet; nothing has been read or written.",
+                out.store_path
+            );
+        }
+        Some(report) => render_store(&mut s, &out.store_path, report),
+    }
+    let _ = writeln!(s, "\nNext:");
+    let todo: Vec<_> = out.checks.iter().filter(|c| !c.ok).collect();
+    if todo.is_empty() {
+        let _ = writeln!(
+            s,
+            "  The set-up is complete. To practise first, start local stand-ins with\n  `deskmove sandbox intercom` and `deskmove sandbox chatwoot` (or everything at once with `deskmove demo --serve`)."
+        );
+    } else {
+        for check in todo {
+            let _ = writeln!(s, "  - {}", check.message);
+        }
+        let _ = writeln!(s, "  Then run `deskmove status` again.");
+    }
+    s
+}
+
+fn render_store(s: &mut String, path: &str, report: &StatusReport) {
+    let _ = writeln!(s, "\nStaging store {path}:");
+    if report.kinds.is_empty() {
+        let _ = writeln!(s, "  empty");
+    } else {
+        let _ = writeln!(
+            s,
+            "  {:<22} {:>10} {:>10} {:>10} {:>10}",
+            "kind", "staged", "loaded", "failed", "problems"
+        );
+        for k in &report.kinds {
+            let _ = writeln!(
+                s,
+                "  {:<22} {:>10} {:>10} {:>10} {:>10}",
+                k.kind.as_str(),
+                k.staged,
+                k.loaded,
+                k.failed,
+                k.problems
+            );
+        }
+    }
+    if !report.problems.is_empty() {
+        let _ = writeln!(s, "\nProblems, by reason:");
+        for group in &report.problems {
+            let _ = writeln!(s, "  {} × {}", group.count, group.code);
+            for example in &group.examples {
+                let p = &example.problem;
+                let _ = writeln!(s, "      {} ({}): {}", p.key, p.stage.as_str(), p.reason);
+            }
+        }
+    }
+    if !report.cursors.is_empty() {
+        let _ = writeln!(s, "\nStreams:");
+        for c in &report.cursors {
+            let _ = writeln!(s, "  {:<30} at {}", c.stream, c.cursor);
+        }
+    }
+    if let Some(last) = report.runs.last() {
+        let _ = writeln!(
+            s,
+            "\nRuns: {} in all; the last, #{} `{}`, started {} and is {}.",
+            report.runs.len(),
+            last.id.0,
+            last.command,
+            last.started_at,
+            last.status.as_str()
+        );
+    }
+}
