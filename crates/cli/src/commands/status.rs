@@ -151,17 +151,16 @@ fn render(out: &StatusOutput) -> String {
         Some(report) => render_store(&mut s, &out.store_path, report),
     }
     let _ = writeln!(s, "\nNext:");
-    let todo: Vec<_> = out.checks.iter().filter(|c| !c.ok).collect();
-    if todo.is_empty() {
+    if out.checks.iter().all(|c| c.ok) {
         let _ = writeln!(
             s,
             "  The set-up is complete. To practise first, start local stand-ins with\n  `deskmove sandbox intercom` and `deskmove sandbox chatwoot` (or everything at once with `deskmove demo --serve`)."
         );
     } else {
-        for check in todo {
-            let _ = writeln!(s, "  - {}", check.message);
-        }
-        let _ = writeln!(s, "  Then run `deskmove status` again.");
+        let _ = writeln!(
+            s,
+            "  Do the TODO items above, then run `deskmove status` again. Tokens go in the\n  environment (or a 0600 file), never in deskmove.toml."
+        );
     }
     s
 }
