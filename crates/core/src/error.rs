@@ -73,7 +73,9 @@ impl ErrorKind {
                 "The data was refused as invalid. See the reason in `deskmove status`; fix the source record or the mapping, then re-run."
             }
             Self::Config => "Fix deskmove.toml as the message says, then re-run.",
-            Self::Io => "Check free disk space and permissions of the working directory, then re-run.",
+            Self::Io => {
+                "Check free disk space and permissions of the working directory, then re-run."
+            }
             Self::Storage => {
                 "The staging store could not be read or written. Check disk space; if the store file is damaged, restore it from a backup or start a new one."
             }

@@ -5,7 +5,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// A blake3 digest of a record's canonical serialisation, as lower-case hex.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct ContentHash(pub String);
 

@@ -98,7 +98,13 @@ mod tests {
 
     #[test]
     fn hash_follows_content() {
-        assert_eq!(tag("a").content_hash().unwrap(), tag("a").content_hash().unwrap());
-        assert_ne!(tag("a").content_hash().unwrap(), tag("b").content_hash().unwrap());
+        assert_eq!(
+            tag("a").content_hash().unwrap(),
+            tag("a").content_hash().unwrap()
+        );
+        assert_ne!(
+            tag("a").content_hash().unwrap(),
+            tag("b").content_hash().unwrap()
+        );
     }
 }
