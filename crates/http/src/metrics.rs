@@ -1,0 +1,116 @@
+//! Call metrics per client, so progress bars and reports can show how hard a host was pushed and
+//! how much time went to waiting rather than working.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Counters shared by all clones of one client.
+#[derive(Debug, Default)]
+pub(crate) struct Metrics {
+    calls: AtomicU64,
+    retries: AtomicU64,
+    rate_limited: AtomicU64,
+    server_errors: AtomicU64,
+    transport_errors: AtomicU64,
+    bytes_received: AtomicU64,
+    budget_wait_us: AtomicU64,
+    gate_wait_us: AtomicU64,
+    backoff_wait_us: AtomicU64,
+}
+
+/// Which counter to bump.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Counter {
+    Calls,
+    Retries,
+    RateLimited,
+    ServerErrors,
+    TransportErrors,
+}
+
+/// Which kind of waiting to account.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Wait {
+    Budget,
+    Gate,
+    Backoff,
+}
+
+impl Metrics {
+    pub(crate) fn bump(&self, counter: Counter) {
+        let c = match counter {
+            Counter::Calls => &self.calls,
+            Counter::Retries => &self.retries,
+            Counter::RateLimited => &self.rate_limited,
+            Counter::ServerErrors => &self.server_errors,
+            Counter::TransportErrors => &self.transport_errors,
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_bytes(&self, n: usize) {
+        self.bytes_received
+            .fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_wait(&self, wait: Wait, d: Duration) {
+        let c = match wait {
+            Wait::Budget => &self.budget_wait_us,
+            Wait::Gate => &self.gate_wait_us,
+            Wait::Backoff => &self.backoff_wait_us,
+        };
+        c.fetch_add(
+            u64::try_from(d.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    pub(crate) fn snapshot(&self) -> MetricsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let dur = |c: &AtomicU64| Duration::from_micros(c.load(Ordering::Relaxed));
+        MetricsSnapshot {
+            calls: get(&self.calls),
+            retries: get(&self.retries),
+            rate_limited: get(&self.rate_limited),
+            server_errors: get(&self.server_errors),
+            transport_errors: get(&self.transport_errors),
+            bytes_received: get(&self.bytes_received),
+            budget_wait: dur(&self.budget_wait_us),
+            gate_wait: dur(&self.gate_wait_us),
+            backoff_wait: dur(&self.backoff_wait_us),
+        }
+    }
+}
+
+/// A point-in-time copy of a client's counters. Waiting times add up over all workers, so they
+/// can exceed the wall-clock time of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MetricsSnapshot {
+    /// Tries sent to the host (a call retried twice counts three).
+    pub calls: u64,
+    /// Tries that were repeats of a failed try.
+    pub retries: u64,
+    /// Answers with status 429.
+    pub rate_limited: u64,
+    /// Answers with a 5xx status.
+    pub server_errors: u64,
+    /// Tries that got no complete answer: refused or reset connections, truncated bodies, timeouts.
+    pub transport_errors: u64,
+    /// Body bytes received (after decompression).
+    pub bytes_received: u64,
+    /// Time spent waiting for the call budget.
+    pub budget_wait: Duration,
+    /// Time spent waiting for the host's pause gate (server-requested pauses).
+    pub gate_wait: Duration,
+    /// Time spent in backoff between retries.
+    pub backoff_wait: Duration,
+}
+
+impl MetricsSnapshot {
+    /// All time spent waiting instead of calling.
+    pub fn total_wait(&self) -> Duration {
+        self.budget_wait + self.gate_wait + self.backoff_wait
+    }
+}
