@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use deskmove_http::HostPolicy;
 use serde::Deserialize;
 use url::Url;
 
@@ -37,6 +38,14 @@ pub enum Vendor {
 }
 
 impl Vendor {
+    /// The vendor's documented call limits (see `deskmove_http::HostPolicy`).
+    pub fn host_policy(self) -> HostPolicy {
+        match self {
+            Self::Intercom => HostPolicy::intercom(),
+            Self::Chatwoot => HostPolicy::chatwoot(),
+        }
+    }
+
     /// The name used in config files and keys.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -71,6 +80,11 @@ pub struct Endpoint {
     pub token_env: Option<String>,
     /// A file holding the API token (it must be readable by you only: mode 0600).
     pub token_file: Option<PathBuf>,
+    /// How politely to call this vendor: call budget, timeouts, retries. Leave it out to use the
+    /// vendor's documented limits; set only the fields you want to change, e.g.
+    /// `[source.http]` `calls_per_minute = 3000` when other integrations share the workspace.
+    #[serde(default)]
+    pub http: Option<toml::Table>,
     /// Never used: tokens are not accepted inline. Present only to explain that when someone tries.
     #[serde(default)]
     token: Option<toml::Value>,
@@ -170,6 +184,25 @@ pub enum ConfigError {
     },
 }
 
+impl Endpoint {
+    /// The vendor's call policy with the user's `[..http]` settings laid over it.
+    pub fn host_policy(&self) -> Result<HostPolicy, String> {
+        let base = self.kind.host_policy();
+        let Some(overrides) = &self.http else {
+            return Ok(base);
+        };
+        let mut table = toml::Table::try_from(&base).map_err(|e| e.to_string())?;
+        for (key, value) in overrides {
+            table.insert(key.clone(), value.clone());
+        }
+        let policy: HostPolicy = table
+            .try_into()
+            .map_err(|e: toml::de::Error| e.to_string())?;
+        policy.validate().map_err(|e| e.to_string())?;
+        Ok(policy)
+    }
+}
+
 impl Config {
     /// Reads and checks `deskmove.toml` in `dir`.
     pub fn load(dir: &Path) -> Result<Self, ConfigError> {
@@ -226,6 +259,9 @@ impl Config {
                     endpoint.kind.as_str()
                 )));
             }
+            if let Err(message) = endpoint.host_policy() {
+                return Err(incomplete(format!("[{side}.http]: {message}")));
+            }
             if endpoint.kind == Vendor::Chatwoot && endpoint.account_id.is_none() {
                 return Err(incomplete(format!(
                     "[{side}] needs `account_id` (the number in /app/accounts/<id>/ of your Chatwoot)."
@@ -278,7 +314,44 @@ token_env = "CHATWOOT_TOKEN"
         let config = parse(GOOD).unwrap();
         assert_eq!(config.store.path, PathBuf::from("deskmove.sqlite"));
         assert_eq!(config.normalize.default_phone_region, "US");
-        assert!(config.source.base_url.is_none(), "the vendor default applies later");
+        assert!(
+            config.source.base_url.is_none(),
+            "the vendor default applies later"
+        );
+    }
+
+    #[test]
+    fn http_settings_override_only_what_they_name() {
+        let text = GOOD.replace(
+            "token_env = \"INTERCOM_TOKEN\"",
+            "token_env = \"INTERCOM_TOKEN\"\nhttp = { calls_per_minute = 3000, request_timeout = \"20s\" }",
+        );
+        let config = parse(&text).unwrap();
+        let policy = config.source.host_policy().unwrap();
+        assert_eq!(policy.calls_per_minute, 3000);
+        assert_eq!(policy.request_timeout, std::time::Duration::from_secs(20));
+        assert_eq!(
+            policy.fixed_window_secs,
+            Some(10),
+            "Intercom's window is kept"
+        );
+        assert_eq!(config.target.host_policy().unwrap(), HostPolicy::chatwoot());
+
+        let bad = GOOD.replace(
+            "token_env = \"INTERCOM_TOKEN\"",
+            "token_env = \"INTERCOM_TOKEN\"\nhttp = { calls_per_minute = 0 }",
+        );
+        let err = parse(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains("[source.http]") && err.contains("calls_per_minute"),
+            "{err}"
+        );
+        let typo = GOOD.replace(
+            "token_env = \"INTERCOM_TOKEN\"",
+            "token_env = \"INTERCOM_TOKEN\"\nhttp = { calls_per_minit = 10 }",
+        );
+        let err = parse(&typo).unwrap_err().to_string();
+        assert!(err.contains("calls_per_minit"), "{err}");
     }
 
     #[test]
@@ -290,14 +363,21 @@ token_env = "CHATWOOT_TOKEN"
         let err = parse(&text).unwrap_err().to_string();
         assert!(err.contains("[source] holds a token inline"), "{err}");
         assert!(err.contains("token_env"), "{err}");
-        assert!(!err.contains("dG9rOnNlY3JldA=="), "the secret is never echoed: {err}");
+        assert!(
+            !err.contains("dG9rOnNlY3JldA=="),
+            "the secret is never echoed: {err}"
+        );
     }
 
     #[test]
     fn unknown_settings_and_missing_ones_are_named() {
-        let err = parse(&format!("{GOOD}\n[store]\npth = \"x\"\n")).unwrap_err().to_string();
+        let err = parse(&format!("{GOOD}\n[store]\npth = \"x\"\n"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown field `pth`"), "{err}");
-        let err = parse(&GOOD.replace("account_id = 3\n", "")).unwrap_err().to_string();
+        let err = parse(&GOOD.replace("account_id = 3\n", ""))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("needs `account_id`"), "{err}");
         let err = parse(&GOOD.replace("base_url = \"https://chatwoot.example.com\"\n", ""))
             .unwrap_err()

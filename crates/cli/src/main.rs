@@ -33,7 +33,13 @@ Exit codes: 0 done; 1 failed; 2 bad usage or configuration (nothing changed);
 #[command(name = "deskmove", version, about = ABOUT, after_help = AFTER_HELP)]
 struct Cli {
     /// Work in this directory (where deskmove.toml and the staging store live).
-    #[arg(short = 'C', long = "dir", global = true, default_value = ".", value_name = "DIR")]
+    #[arg(
+        short = 'C',
+        long = "dir",
+        global = true,
+        default_value = ".",
+        value_name = "DIR"
+    )]
     dir: PathBuf,
 
     /// More log output on stderr (-v: info, -vv: debug). `DESKMOVE_LOG` takes a full filter.
@@ -65,9 +71,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            let usage = error.chain().any(|cause| {
-                cause.is::<UsageError>() || cause.is::<config::ConfigError>()
-            });
+            let usage = error
+                .chain()
+                .any(|cause| cause.is::<UsageError>() || cause.is::<config::ConfigError>());
             ExitCode::from(if usage { EXIT_USAGE } else { EXIT_FAILED })
         }
     }

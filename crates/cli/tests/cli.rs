@@ -8,29 +8,55 @@ use util::Dir;
 fn help_teaches_the_first_steps_and_the_exit_codes() {
     let dir = Dir::new();
     let out = dir.deskmove(&["--help"]).expect_code(0).stdout();
-    assert!(out.contains("deskmove init --from intercom --to chatwoot"), "{out}");
-    assert!(out.contains("Exit codes: 0 done; 1 failed; 2 bad usage"), "{out}");
+    assert!(
+        out.contains("deskmove init --from intercom --to chatwoot"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Exit codes: 0 done; 1 failed; 2 bad usage"),
+        "{out}"
+    );
 }
 
 #[test]
 fn init_writes_a_config_and_never_overwrites_it() {
     let dir = Dir::new();
-    let run = dir.deskmove(&["init", "--from", "intercom", "--to", "chatwoot"]).expect_code(0);
-    assert!(run.stderr().contains("export INTERCOM_TOKEN"), "{}", run.stderr());
+    let run = dir
+        .deskmove(&["init", "--from", "intercom", "--to", "chatwoot"])
+        .expect_code(0);
+    assert!(
+        run.stderr().contains("export INTERCOM_TOKEN"),
+        "{}",
+        run.stderr()
+    );
     let written = dir.read("deskmove.toml");
     assert!(written.contains("token_env = \"INTERCOM_TOKEN\""));
 
     dir.write("deskmove.toml", "# my edits\n");
     let again = dir.deskmove(&["init"]).expect_code(2);
-    assert!(again.stderr().contains("never overwrites"), "{}", again.stderr());
-    assert_eq!(dir.read("deskmove.toml"), "# my edits\n", "the user's file is untouched");
+    assert!(
+        again.stderr().contains("never overwrites"),
+        "{}",
+        again.stderr()
+    );
+    assert_eq!(
+        dir.read("deskmove.toml"),
+        "# my edits\n",
+        "the user's file is untouched"
+    );
 }
 
 #[test]
 fn init_refuses_pairs_it_cannot_move_yet() {
     let dir = Dir::new();
-    let run = dir.deskmove(&["init", "--from", "chatwoot", "--to", "chatwoot"]).expect_code(2);
-    assert!(run.stderr().contains("cannot be a source yet"), "{}", run.stderr());
+    let run = dir
+        .deskmove(&["init", "--from", "chatwoot", "--to", "chatwoot"])
+        .expect_code(2);
+    assert!(
+        run.stderr().contains("cannot be a source yet"),
+        "{}",
+        run.stderr()
+    );
     assert!(!dir.join("deskmove.toml").exists());
 }
 
@@ -44,7 +70,8 @@ fn status_in_an_empty_directory_says_to_run_init() {
     let dir = Dir::new();
     let run = dir.deskmove(&["status"]).expect_code(2);
     assert!(
-        run.stderr().contains("deskmove init --from intercom --to chatwoot"),
+        run.stderr()
+            .contains("deskmove init --from intercom --to chatwoot"),
         "{}",
         run.stderr()
     );
@@ -59,7 +86,10 @@ fn init_then_status_explains_what_to_do_next() {
     assert!(out.contains("$INTERCOM_TOKEN is not set"), "{out}");
     assert!(out.contains("$CHATWOOT_TOKEN is not set"), "{out}");
     assert!(out.contains("does not exist yet"), "{out}");
-    assert!(!dir.join("deskmove.sqlite").exists(), "status never creates the store");
+    assert!(
+        !dir.join("deskmove.sqlite").exists(),
+        "status never creates the store"
+    );
 
     let secret = "sk-test-3f9a7c";
     let done = dir

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Failure, HttpError};
 
@@ -13,7 +13,7 @@ use crate::error::{Failure, HttpError};
 ///
 /// Durations are written like `"30s"`, `"250ms"` or `"1m 30s"`. Every field may be left out; the
 /// missing ones take the generic defaults below (or the vendor's, when deskmove knows the vendor).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HostPolicy {
     /// Calls per minute that all deskmove workers together may send to this host. Set it a little
@@ -134,9 +134,14 @@ mod duration {
     use std::time::Duration;
 
     use jiff::fmt::friendly::SpanParser;
-    use serde::{Deserialize, Deserializer};
+    use serde::{Deserialize, Deserializer, Serializer};
 
     static PARSER: SpanParser = SpanParser::new();
+
+    /// Written back in whole milliseconds (`"1500ms"`), which the parser reads again.
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{}ms", d.as_millis()))
+    }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(d)?;
@@ -163,6 +168,13 @@ mod tests {
         assert_eq!(c.fixed_window_secs, Some(60));
         i.validate().unwrap();
         c.validate().unwrap();
+    }
+
+    #[test]
+    fn serialises_to_what_it_parses() {
+        let policy = HostPolicy::intercom();
+        let text = toml::to_string(&policy).unwrap();
+        assert_eq!(toml::from_str::<HostPolicy>(&text).unwrap(), policy);
     }
 
     #[test]

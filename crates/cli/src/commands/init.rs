@@ -72,6 +72,10 @@ kind = "{from}"
 base_url = "https://api.intercom.io"
 # The environment variable holding an Intercom access token with read scopes.
 token_env = "INTERCOM_TOKEN"
+# Call budget and retries default to Intercom's documented limits (10,000 calls/min per app, in
+# 10-second windows; deskmove uses 9,000). Lower it when other integrations share the workspace:
+# [source.http]
+# calls_per_minute = 5000
 
 [target]
 # The helpdesk history is written to.
@@ -82,6 +86,10 @@ base_url = "https://chatwoot.example.com"
 account_id = 1
 # The environment variable holding an administrator's Chatwoot access token.
 token_env = "CHATWOOT_TOKEN"
+# Defaults to self-hosted Chatwoot's 3,000 calls/min per IP (deskmove uses 2,700):
+# [target.http]
+# calls_per_minute = 2700
+# request_timeout = "60s"
 
 [store]
 # The staging store: everything read from the source, the ledger of what was written, and every
