@@ -21,6 +21,7 @@ const AFTER_HELP: &str = "\
 Getting started:
   deskmove init --from intercom --to chatwoot   write a commented deskmove.toml
   deskmove status                               check the set-up; see what is staged and why
+  deskmove demo                                 a local Intercom and Chatwoot, checked end to end
   deskmove sandbox intercom                     a local Intercom to practise against
 
 Tokens are read from the environment variables named in deskmove.toml, never from the file.
@@ -57,6 +58,12 @@ enum Command {
     /// Check the set-up and show what the staging store holds: per kind staged, loaded and
     /// failed, problems grouped by reason, stream positions and runs.
     Status(commands::status::StatusArgs),
+    /// Start a faithful local stand-in for a vendor's API (for practice, tests and scripts).
+    #[command(subcommand)]
+    Sandbox(commands::sandbox::SandboxCommand),
+    /// Start a local Intercom with a demo company and a local Chatwoot, check both through
+    /// deskmove's client, and show what a migration moves (`--serve` keeps them running).
+    Demo(commands::demo::DemoArgs),
 }
 
 /// A usage or configuration mistake: exit code 2, and the message says what to change.
@@ -87,6 +94,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match cli.command {
             Command::Init(args) => commands::init::run(&cli.dir, &args)?,
             Command::Status(args) => commands::status::run(&cli.dir, &args).await?,
+            Command::Sandbox(command) => commands::sandbox::run(command).await?,
+            Command::Demo(args) => commands::demo::run(&args).await?,
         }
         Ok(ExitCode::SUCCESS)
     })

@@ -157,3 +157,117 @@ fn status_shows_what_the_store_holds_as_text_and_json() {
     assert_eq!(value["store"]["problems"][0]["count"], 1);
     assert_eq!(value["checks"][0]["ok"], false);
 }
+
+#[test]
+fn demo_starts_both_sandboxes_and_checks_them_end_to_end() {
+    let dir = Dir::new();
+    let out = dir
+        .deskmove(&[
+            "demo",
+            "--conversations",
+            "50",
+            "--contacts",
+            "40",
+            "--json",
+        ])
+        .expect_code(0)
+        .stdout();
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["intercom"]["checked"]["conversations"], 50);
+    assert_eq!(doc["intercom"]["checked"]["contacts"], 40);
+    assert!(
+        doc["intercom"]["base_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+    assert_eq!(doc["chatwoot"]["checked"]["agents"], 1);
+}
+
+/// Starts `deskmove sandbox <vendor>` as a child process and returns it with its ready line.
+fn start_sandbox(dir: &Dir, args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = dir
+        .command(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line.trim().to_owned())
+}
+
+fn field<'a>(line: &'a str, name: &str) -> &'a str {
+    line.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name}= in {line:?}"))
+}
+
+#[test]
+fn sandbox_intercom_prints_its_address_and_token_then_serves() {
+    let dir = Dir::new();
+    let (mut child, line) = start_sandbox(
+        &dir,
+        &[
+            "sandbox",
+            "intercom",
+            "--port",
+            "0",
+            "--conversations",
+            "20",
+            "--contacts",
+            "10",
+        ],
+    );
+    let base = format!("{}/", field(&line, "base_url").trim_end_matches('/'));
+    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+    let token = field(&line, "token");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (ok, refused) = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let ok = client
+            .get(format!("{base}admins"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        let refused = client
+            .get(format!("{base}admins"))
+            .bearer_auth("wrong")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        (ok, refused)
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(ok, 200);
+    assert_eq!(refused, 401);
+}
+
+#[test]
+fn sandbox_chatwoot_prints_its_account_and_token_then_serves() {
+    let dir = Dir::new();
+    let (mut child, line) = start_sandbox(&dir, &["sandbox", "chatwoot", "--port", "0"]);
+    let base = format!("{}/", field(&line, "base_url").trim_end_matches('/'));
+    let account = field(&line, "account_id");
+    let token = field(&line, "token");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{base}api/v1/accounts/{account}/agents"))
+            .header("api_access_token", token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(status, 200);
+}

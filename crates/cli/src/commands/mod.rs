@@ -1,4 +1,6 @@
 //! One module per command.
 
+pub mod demo;
 pub mod init;
+pub mod sandbox;
 pub mod status;
