@@ -10,9 +10,10 @@ use super::{
 use crate::hash::{ContentHash, content_hash};
 use crate::key::{RecordKind, SourceKey};
 
-/// Any canonical record. Serialised as `{"kind": "...", ...fields}`.
+/// Any canonical record. Serialised as `{"record": "<kind>", ...fields}` (not `kind`: `Message`
+/// has a field of that name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "record", rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum Record {
     Agent(Agent),
@@ -89,11 +90,40 @@ mod tests {
     fn round_trips_through_json_with_its_kind() {
         let r = tag("VIP customer");
         let json = serde_json::to_value(&r).unwrap();
-        assert_eq!(json["kind"], "tag");
+        assert_eq!(json["record"], "tag");
         assert_eq!(json["key"]["kind"], "tag");
         let back: Record = serde_json::from_value(json).unwrap();
         assert_eq!(back, r);
         assert_eq!(back.kind(), back.key().kind);
+    }
+
+    #[test]
+    fn messages_round_trip_despite_their_own_kind_field() {
+        use crate::model::{Author, AuthorKind, Message, MessageKind, Timestamp};
+        let conversation = SourceKey::new("intercom", RecordKind::Conversation, "9");
+        let r = Record::Message(Message {
+            key: SourceKey::new("intercom", RecordKind::Message, "9-1"),
+            conversation,
+            kind: MessageKind::Note,
+            author: Author {
+                kind: AuthorKind::Agent,
+                key: None,
+                name: Some("Ana".into()),
+                email: None,
+            },
+            body_html: Some("<p>hi</p>".into()),
+            body_markdown: Some("hi".into()),
+            inline_images: vec![],
+            event: None,
+            attachments: vec![],
+            created_at: Timestamp::from_second(1_600_000_000).unwrap(),
+            updated_at: None,
+            extra: Default::default(),
+        });
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["record"], "message");
+        assert_eq!(json["kind"], "note");
+        assert_eq!(serde_json::from_value::<Record>(json).unwrap(), r);
     }
 
     #[test]

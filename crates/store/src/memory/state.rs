@@ -1,0 +1,228 @@
+//! The memory store's tables and how writes change them: the same rows, applied in the same
+//! order as the SQLite store, so the two can be compared dump for dump.
+
+use std::collections::BTreeMap;
+
+use deskmove_core::RecordKind;
+
+use crate::error::StoreError;
+use crate::rows::{self, Key3, LOADING_STAGES, PreparedBatch, PreparedLoads, STAGING_STAGES};
+use crate::types::{
+    BlobMeta, CursorState, KindStatus, Outcome, ProblemGroup, Run, RunId, StatusReport,
+    StoredRecord,
+};
+
+#[derive(Debug, Clone)]
+pub(super) struct RawRow {
+    pub(super) hash: String,
+    pub(super) body: Vec<u8>,
+    pub(super) run: i64,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct RecordRow {
+    pub(super) hash: String,
+    pub(super) updated_at: Option<String>,
+    pub(super) body: String,
+    pub(super) run: i64,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct LedgerRow {
+    pub(super) target_id: Option<String>,
+    pub(super) content_hash: Option<String>,
+    pub(super) outcome: Outcome,
+    pub(super) run: i64,
+    pub(super) created_run: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct ProblemRow {
+    pub(super) reason: String,
+    pub(super) error_kind: String,
+    pub(super) run: i64,
+}
+
+/// Table by table, the same rows the SQLite schema holds.
+#[derive(Debug, Default)]
+pub(super) struct State {
+    pub(super) runs: BTreeMap<i64, Run>,
+    pub(super) raw: BTreeMap<Key3, RawRow>,
+    pub(super) records: BTreeMap<Key3, RecordRow>,
+    pub(super) cursors: BTreeMap<String, (String, i64)>,
+    pub(super) ledger: BTreeMap<(Key3, String), LedgerRow>,
+    /// Keyed by (record, stage, code).
+    pub(super) problems: BTreeMap<(Key3, String, String), ProblemRow>,
+    pub(super) blobs: BTreeMap<String, BlobMeta>,
+}
+
+impl State {
+    pub(super) fn check_run(&self, run: RunId) -> Result<(), StoreError> {
+        if self.runs.contains_key(&run.0) {
+            Ok(())
+        } else {
+            Err(StoreError::UnknownRun(run))
+        }
+    }
+
+    pub(super) fn upsert_problems(&mut self, problems: Vec<rows::ProblemRow>, run: i64) {
+        for p in problems {
+            self.problems.insert(
+                (p.key, p.stage.to_owned(), p.code),
+                ProblemRow {
+                    reason: p.reason,
+                    error_kind: p.error_kind.to_owned(),
+                    run,
+                },
+            );
+        }
+    }
+
+    pub(super) fn clear_problems(&mut self, key: &Key3, stages: &[deskmove_core::Stage]) {
+        self.problems
+            .retain(|(k, stage, _), _| k != key || !stages.iter().any(|s| s.as_str() == stage));
+    }
+
+    pub(super) fn apply_batch(&mut self, b: PreparedBatch) {
+        let run = b.run.0;
+        for r in b.raw {
+            match self.raw.get(&r.key) {
+                Some(old) if old.hash == r.hash => {}
+                _ => {
+                    self.raw.insert(
+                        r.key,
+                        RawRow {
+                            hash: r.hash,
+                            body: r.body,
+                            run,
+                        },
+                    );
+                }
+            }
+        }
+        for r in b.records {
+            self.clear_problems(&r.key, &STAGING_STAGES);
+            match self.records.get(&r.key) {
+                Some(old) if old.hash == r.hash => {}
+                _ => {
+                    self.records.insert(
+                        r.key,
+                        RecordRow {
+                            hash: r.hash,
+                            updated_at: r.updated_at,
+                            body: r.body,
+                            run,
+                        },
+                    );
+                }
+            }
+        }
+        self.upsert_problems(b.problems, run);
+        if let Some(cursor) = b.cursor {
+            self.cursors.insert(b.stream, (cursor, run));
+        }
+    }
+
+    pub(super) fn apply_loads(&mut self, b: PreparedLoads) {
+        let run = b.run.0;
+        for e in b.entries {
+            if e.outcome != Outcome::Failed {
+                self.clear_problems(&e.key, &LOADING_STAGES);
+            }
+            let slot = self
+                .ledger
+                .entry((e.key, e.target_system))
+                .or_insert(LedgerRow {
+                    target_id: None,
+                    content_hash: None,
+                    outcome: e.outcome,
+                    run,
+                    created_run: None,
+                });
+            // A failed attempt keeps what an earlier success recorded.
+            slot.target_id = e.target_id.or(slot.target_id.take());
+            slot.content_hash = e.content_hash.or(slot.content_hash.take());
+            slot.outcome = e.outcome;
+            slot.run = run;
+            if e.outcome == Outcome::Loaded {
+                slot.created_run = Some(run);
+            }
+        }
+        self.upsert_problems(b.problems, run);
+    }
+
+    pub(super) fn stored_record(key: &Key3, row: &RecordRow) -> Result<StoredRecord, StoreError> {
+        rows::stored_record(
+            &key.0,
+            &row.body,
+            row.hash.clone(),
+            row.updated_at.as_deref(),
+            row.run,
+        )
+    }
+
+    pub(super) fn status(&self, examples: usize) -> Result<StatusReport, StoreError> {
+        let mut kinds = Vec::new();
+        for kind in RecordKind::ALL {
+            let k = kind.as_str();
+            let staged = self.records.keys().filter(|key| key.0 == k).count() as u64;
+            let (mut loaded, mut failed) = (0, 0);
+            for ((key, _), row) in &self.ledger {
+                if key.0 == k {
+                    if row.outcome == Outcome::Failed {
+                        failed += 1;
+                    } else {
+                        loaded += 1;
+                    }
+                }
+            }
+            let problems = self.problems.keys().filter(|(key, ..)| key.0 == k).count() as u64;
+            if staged + loaded + failed + problems > 0 {
+                kinds.push(KindStatus {
+                    kind,
+                    staged,
+                    loaded,
+                    failed,
+                    problems,
+                });
+            }
+        }
+        let mut groups: BTreeMap<&str, ProblemGroup> = BTreeMap::new();
+        for ((key, stage, code), row) in &self.problems {
+            let group = groups.entry(code).or_insert_with(|| ProblemGroup {
+                code: code.clone(),
+                count: 0,
+                examples: Vec::new(),
+            });
+            group.count += 1;
+            // Map order is (kind, system, id, stage, code): per code, that is key then stage.
+            if group.examples.len() < examples {
+                group.examples.push(rows::stored_problem(
+                    key,
+                    stage,
+                    code.clone(),
+                    row.reason.clone(),
+                    &row.error_kind,
+                    row.run,
+                )?);
+            }
+        }
+        let mut problems: Vec<ProblemGroup> = groups.into_values().collect();
+        problems.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
+        let cursors = self
+            .cursors
+            .iter()
+            .map(|(stream, (cursor, run))| CursorState {
+                stream: stream.clone(),
+                cursor: cursor.clone(),
+                run: RunId(*run),
+            })
+            .collect();
+        Ok(StatusReport {
+            kinds,
+            problems,
+            cursors,
+            runs: self.runs.values().cloned().collect(),
+        })
+    }
+}
