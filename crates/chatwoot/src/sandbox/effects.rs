@@ -1,0 +1,473 @@
+//! Message creation and what Chatwoot does behind the caller's back.
+//!
+//! `../shared/research/chatwoot.md §0.8, §2.3, §2.4`: the flood guard, the incoming-in-API-inbox
+//! rule, authorship, Liquid rendering, then the `after_create_commit` chain — re-opening,
+//! `last_activity_at`, first reply / `waiting_since`, webhook deliveries (recorded, not sent),
+//! contact `last_activity_at` — plus activity messages and round-robin auto-assignment.
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Map, Value, json};
+
+use super::error::{ApiError, ApiResult};
+use super::json;
+use super::liquid::{self, Drops};
+use super::model::{Attachment, Message, WebhookDelivery};
+use super::rules::{CONTENT_TYPES, MAX_ATTACHMENTS, MAX_CONTENT_CHARS, message_type_from};
+use super::store::{Caller, Store};
+
+/// An uploaded file of a multipart message.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub file_name: String,
+    pub content_type: String,
+    pub byte_size: u64,
+}
+
+/// The parameters `Messages::MessageBuilder` reads.
+#[derive(Debug, Clone, Default)]
+pub struct NewMessage {
+    pub content: Option<String>,
+    pub message_type: Option<String>,
+    pub private: bool,
+    pub content_type: Option<String>,
+    pub content_attributes: Map<String, Value>,
+    pub source_id: Option<String>,
+    pub echo_id: Option<String>,
+    pub external_created_at: Option<Value>,
+    pub sender_type: Option<String>,
+    pub sender_id: Option<u64>,
+    pub attachments: Vec<Upload>,
+}
+
+impl Store {
+    /// `MessageBuilder#perform` + `Message` callbacks. Errors are what `messages#create` renders
+    /// (everything rescued to 422 `{"error": ...}`, §2.4).
+    pub fn create_message(
+        &mut self,
+        conv_pk: u64,
+        p: NewMessage,
+        caller: &Caller,
+    ) -> ApiResult<u64> {
+        let now = Timestamp::now();
+        let conv = self
+            .conversations
+            .get(&conv_pk)
+            .ok_or(ApiError::NotFound)?
+            .clone();
+        let inbox = self
+            .inboxes
+            .get(&conv.inbox_id)
+            .ok_or(ApiError::NotFound)?
+            .clone();
+        let raw_type = p.message_type.as_deref().unwrap_or("outgoing");
+        let message_type = message_type_from(raw_type).ok_or_else(|| {
+            ApiError::Unprocessable(format!("'{raw_type}' is not a valid message_type"))
+        })?;
+        // message_builder.rb L98-104.
+        if message_type == "incoming" && inbox.channel_type != "Channel::Api" {
+            return Err(ApiError::Unprocessable(
+                "Incoming messages are only allowed in Api inboxes".into(),
+            ));
+        }
+        let content_type = p.content_type.clone().unwrap_or_else(|| "text".into());
+        if !CONTENT_TYPES.contains(&content_type.as_str()) {
+            return Err(ApiError::Unprocessable(format!(
+                "'{content_type}' is not a valid content_type"
+            )));
+        }
+        // Sender (L106-108, L126-130): outgoing = AgentBot named by sender_type/sender_id, else the
+        // token owner; every other type is the conversation's contact.
+        let (sender_type, sender_id) = if message_type == "outgoing" {
+            let bot = (p.sender_type.as_deref() == Some("AgentBot"))
+                .then_some(p.sender_id)
+                .flatten()
+                .filter(|id| {
+                    self.agent_bots
+                        .get(id)
+                        .is_some_and(|b| b.account_id.is_none_or(|a| a == conv.account_id))
+                });
+            match (bot, caller.user_id, caller.bot_id) {
+                (Some(b), _, _) => (Some("AgentBot"), Some(b)),
+                (None, Some(u), _) => (Some("User"), Some(u)),
+                (None, None, b) => (Some("AgentBot"), b),
+            }
+        } else {
+            (Some("Contact"), Some(conv.contact_id))
+        };
+        // before_validation prevent_message_flooding (message.rb L274-284), then validations.
+        self.check_flood(conv_pk, now)
+            .map_err(ApiError::into_rescued)?;
+        if p.content
+            .as_ref()
+            .is_some_and(|c| c.chars().count() > MAX_CONTENT_CHARS)
+        {
+            return Err(ApiError::Unprocessable(
+                "Validation failed: Content is too long (maximum is 150000 characters)".into(),
+            ));
+        }
+        if p.attachments.len() > MAX_ATTACHMENTS {
+            return Err(ApiError::Unprocessable(
+                "Validation failed: Attachments exceeded maximum allowed".into(),
+            ));
+        }
+        let mut content_attributes = p.content_attributes.clone();
+        if let Some(at) = p.external_created_at.clone() {
+            content_attributes.insert("external_created_at".into(), at);
+        }
+        // before_create process_liquid_in_content (liquidable.rb).
+        let content = match (&p.content, message_type) {
+            (Some(c), "outgoing" | "template") if !c.trim().is_empty() => Some(liquid::render(
+                c,
+                &self.drops(conv_pk, sender_type, sender_id),
+            )),
+            (c, _) => c.clone(),
+        };
+        let mut attachments = Vec::new();
+        for a in &p.attachments {
+            let id = self.next_id("attachments");
+            attachments.push(Attachment {
+                id,
+                file_type: super::rules::file_type_for(&a.content_type),
+                file_name: a.file_name.clone(),
+                content_type: a.content_type.clone(),
+                byte_size: a.byte_size,
+            });
+        }
+        let id = self.next_id("messages");
+        let msg = Message {
+            id,
+            account_id: conv.account_id,
+            inbox_id: conv.inbox_id,
+            conversation_id: conv_pk,
+            message_type,
+            processed_message_content: content
+                .as_ref()
+                .map(|c| c.chars().take(MAX_CONTENT_CHARS).collect()),
+            content,
+            content_type,
+            content_attributes,
+            private: p.private,
+            status: "sent",
+            external_error: None,
+            source_id: p.source_id.clone(),
+            sender_type,
+            sender_id,
+            attachments,
+            echo_id: p.echo_id.clone(),
+            created_at: now,
+        };
+        self.messages.insert(id, msg);
+        self.conversation_messages
+            .entry(conv_pk)
+            .or_default()
+            .push(id);
+        self.after_message_created(id, caller, now);
+        Ok(id)
+    }
+
+    /// `Too many messages` when the conversation already has the limit within the last minute.
+    fn check_flood(&self, conv_pk: u64, now: Timestamp) -> ApiResult<()> {
+        if self.message_flood_limit == 0 {
+            return Ok(());
+        }
+        let since = now - SignedDuration::from_secs(60);
+        let recent = self.conversation_messages.get(&conv_pk).map_or(0, |ids| {
+            ids.iter()
+                .rev()
+                .map_while(|id| self.messages.get(id).filter(|m| m.created_at >= since))
+                .count()
+        });
+        if recent >= self.message_flood_limit {
+            return Err(ApiError::invalid("base", "Too many messages"));
+        }
+        Ok(())
+    }
+
+    fn drops(&self, conv_pk: u64, sender_type: Option<&str>, sender_id: Option<u64>) -> Drops {
+        let mut d = Drops::default();
+        if let Some(c) = self.conversations.get(&conv_pk) {
+            d.conversation_id = c.id;
+            d.display_id = c.display_id;
+            d.conversation_custom = c.custom_attributes.clone();
+            d.inbox_id = c.inbox_id;
+            d.account_id = c.account_id;
+            if let Some(ct) = self.contacts.get(&c.contact_id) {
+                d.contact_id = ct.id;
+                d.contact_name = ct.name.clone();
+                d.contact_email = ct.email.clone();
+                d.contact_phone = ct.phone_number.clone();
+                d.contact_custom = ct.custom_attributes.clone();
+            }
+            if let Some(i) = self.inboxes.get(&c.inbox_id) {
+                d.inbox_name = i.name.clone();
+            }
+            if let Some(a) = self.accounts.get(&c.account_id) {
+                d.account_name = a.name.clone();
+            }
+        }
+        match (sender_type, sender_id) {
+            (Some("User"), Some(id)) => {
+                if let Some(u) = self.users.get(&id) {
+                    d.agent_id = Some(u.id);
+                    d.agent_name = Some(u.name.clone());
+                    d.agent_available_name = Some(json::available_name(u));
+                }
+            }
+            (Some("AgentBot"), Some(id)) => {
+                if let Some(b) = self.agent_bots.get(&id) {
+                    d.agent_id = Some(b.id);
+                    d.agent_name = Some(b.name.clone());
+                }
+            }
+            _ => {}
+        }
+        d
+    }
+
+    /// The `after_create_commit` chain of `Message` (message.rb L310-318).
+    fn after_message_created(&mut self, id: u64, caller: &Caller, now: Timestamp) {
+        let Some(m) = self.messages.get(&id).cloned() else {
+            return;
+        };
+        let conv_pk = m.conversation_id;
+        // reopen_conversation: API inbox + incoming from the contact → executed_by = contact.
+        if m.message_type == "incoming" {
+            let status = self.conversations.get(&conv_pk).map(|c| c.status.clone());
+            match status.as_deref() {
+                Some("resolved") => self.set_status(
+                    conv_pk,
+                    "open",
+                    None,
+                    Some("System reopened the conversation due to a new incoming message.".into()),
+                    caller,
+                ),
+                Some("snoozed") => self.set_status(conv_pk, "open", None, None, caller),
+                _ => {}
+            }
+        }
+        if let Some(c) = self.conversations.get_mut(&conv_pk) {
+            c.last_activity_at = m.created_at;
+            c.updated_at = now;
+            let human_reply =
+                m.message_type == "outgoing" && !m.private && m.sender_type == Some("User");
+            if human_reply {
+                // FIRST_REPLY_CREATED, and a human reply clears waiting_since.
+                c.first_reply_created_at.get_or_insert(m.created_at);
+                c.waiting_since = None;
+            } else if m.message_type == "incoming" && c.waiting_since.is_none() {
+                c.waiting_since = Some(m.created_at);
+            }
+        }
+        if m.message_type != "activity" && self.has_webhook(m.inbox_id) {
+            let payload = json!({"event": "message_created", "message": json::message(self, &m)});
+            self.record_webhook(m.inbox_id, "message_created", payload, now);
+        }
+        // update_contact_activity.
+        if m.sender_type == Some("Contact")
+            && let Some(ct) = m.sender_id.and_then(|id| self.contacts.get_mut(&id))
+        {
+            ct.last_activity_at = Some(now);
+        }
+    }
+
+    /// Whether the inbox's API channel has a `webhook_url` (payloads are only built then).
+    pub fn has_webhook(&self, inbox_id: u64) -> bool {
+        self.inboxes
+            .get(&inbox_id)
+            .is_some_and(|i| i.webhook_url.as_deref().is_some_and(|u| !u.is_empty()))
+    }
+
+    /// Records a delivery to the inbox's API-channel `webhook_url` (webhook_listener.rb L118-123).
+    pub fn record_webhook(&mut self, inbox_id: u64, event: &str, payload: Value, at: Timestamp) {
+        let Some(url) = self
+            .inboxes
+            .get(&inbox_id)
+            .and_then(|i| i.webhook_url.clone())
+            .filter(|u| !u.is_empty())
+        else {
+            return;
+        };
+        self.webhook_deliveries.push(WebhookDelivery {
+            inbox_id,
+            event: event.to_owned(),
+            url,
+            payload,
+            at,
+        });
+    }
+
+    /// `Conversations::ActivityMessageJob`: an activity message (no sender). A flooded
+    /// conversation makes the job fail, so the message is then silently missing.
+    pub fn activity(&mut self, conv_pk: u64, content: String) {
+        let now = Timestamp::now();
+        if self.check_flood(conv_pk, now).is_err() {
+            return;
+        }
+        let Some(c) = self.conversations.get(&conv_pk) else {
+            return;
+        };
+        let (account_id, inbox_id) = (c.account_id, c.inbox_id);
+        let id = self.next_id("messages");
+        self.messages.insert(
+            id,
+            Message {
+                id,
+                account_id,
+                inbox_id,
+                conversation_id: conv_pk,
+                message_type: "activity",
+                processed_message_content: Some(content.clone()),
+                content: Some(content),
+                content_type: "text".into(),
+                content_attributes: Map::new(),
+                private: false,
+                status: "sent",
+                external_error: None,
+                source_id: None,
+                sender_type: None,
+                sender_id: None,
+                attachments: Vec::new(),
+                echo_id: None,
+                created_at: now,
+            },
+        );
+        self.conversation_messages
+            .entry(conv_pk)
+            .or_default()
+            .push(id);
+        if let Some(c) = self.conversations.get_mut(&conv_pk) {
+            c.last_activity_at = now;
+        }
+    }
+
+    /// Changes status with its side effects; `activity` overrides the default activity text.
+    pub fn set_status(
+        &mut self,
+        conv_pk: u64,
+        status: &str,
+        snoozed_until: Option<Timestamp>,
+        activity: Option<String>,
+        caller: &Caller,
+    ) {
+        let now = Timestamp::now();
+        let Some(c) = self.conversations.get_mut(&conv_pk) else {
+            return;
+        };
+        if c.status == status {
+            return;
+        }
+        c.status = status.to_owned();
+        c.updated_at = now;
+        // before_save ensure_snooze_until_reset; handle_resolved_status_change.
+        c.snoozed_until = if status == "snoozed" {
+            snoozed_until
+        } else {
+            None
+        };
+        if status == "resolved" {
+            c.waiting_since = None;
+        }
+        let inbox_id = c.inbox_id;
+        let text = activity.unwrap_or_else(|| {
+            let who = &caller.name;
+            match status {
+                "resolved" => format!("Conversation was marked resolved by {who}"),
+                "open" => format!("Conversation was reopened by {who}"),
+                "pending" => format!("Conversation was marked as pending by {who}"),
+                _ => format!("Conversation was snoozed by {who}"),
+            }
+        });
+        self.activity(conv_pk, text);
+        if let Some(c) = self
+            .conversations
+            .get(&conv_pk)
+            .filter(|_| self.has_webhook(inbox_id))
+        {
+            let payload = json!({"event": "conversation_status_changed", "conversation": json::conversation(self, c)});
+            self.record_webhook(inbox_id, "conversation_status_changed", payload, now);
+        }
+        if status == "open" {
+            self.auto_assign(conv_pk, caller);
+        }
+    }
+
+    /// Sets the assignee and writes the assignment activity message.
+    pub fn set_assignee(&mut self, conv_pk: u64, assignee: Option<u64>, caller: &Caller) {
+        let Some(c) = self.conversations.get_mut(&conv_pk) else {
+            return;
+        };
+        if c.assignee_id == assignee {
+            return;
+        }
+        c.assignee_id = assignee;
+        let who = caller.name.clone();
+        let text = match assignee.and_then(|id| self.users.get(&id)) {
+            Some(_) if assignee == caller.user_id => {
+                format!("{who} self-assigned this conversation")
+            }
+            Some(u) => format!("Assigned to {} by {who}", u.name),
+            None => format!("Conversation unassigned by {who}"),
+        };
+        self.activity(conv_pk, text);
+    }
+
+    /// `AutoAssignmentHandler`: an open, unassigned conversation in an inbox with
+    /// `enable_auto_assignment` (default true) gets the next *online* inbox member, round-robin
+    /// (`AutoAssignment::AgentAssignmentService#allowed_online_agent_ids`).
+    pub fn auto_assign(&mut self, conv_pk: u64, caller: &Caller) {
+        let Some(c) = self.conversations.get(&conv_pk) else {
+            return;
+        };
+        if c.status != "open" || c.assignee_id.is_some() {
+            return;
+        }
+        let Some(inbox) = self.inboxes.get(&c.inbox_id) else {
+            return;
+        };
+        if !inbox.enable_auto_assignment {
+            return;
+        }
+        let account_id = c.account_id;
+        let mut members: Vec<u64> = inbox
+            .member_ids
+            .iter()
+            .copied()
+            .filter(|u| self.availability_status(account_id, *u) == "online")
+            .collect();
+        if members.is_empty() {
+            return;
+        }
+        members.sort_unstable();
+        let cursor = self.round_robin.entry(inbox.id).or_insert(0);
+        let pick = members[(*cursor as usize) % members.len()];
+        *cursor += 1;
+        self.set_assignee(conv_pk, Some(pick), caller);
+    }
+
+    /// Replaces a conversation's labels; "<user> added/removed <labels>" activity messages.
+    pub fn set_conversation_labels(&mut self, conv_pk: u64, labels: Vec<String>, caller: &Caller) {
+        let Some(c) = self.conversations.get_mut(&conv_pk) else {
+            return;
+        };
+        let added: Vec<String> = labels
+            .iter()
+            .filter(|l| !c.labels.contains(l))
+            .cloned()
+            .collect();
+        let removed: Vec<String> = c
+            .labels
+            .iter()
+            .filter(|l| !labels.contains(l))
+            .cloned()
+            .collect();
+        c.labels = labels;
+        c.updated_at = Timestamp::now();
+        let who = caller.name.clone();
+        if !added.is_empty() {
+            self.activity(conv_pk, format!("{who} added {}", added.join(", ")));
+        }
+        if !removed.is_empty() {
+            self.activity(conv_pk, format!("{who} removed {}", removed.join(", ")));
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! Help center: portals (addressed by slug), categories, articles
+//! (`../shared/research/chatwoot.md §2.11`).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::super::App;
+use super::super::error::{ApiError, ApiResult, Errors};
+use super::super::json;
+use super::super::model::{Article, Category, Portal};
+use super::super::params::Params;
+use super::super::store::Store;
+
+fn portal_by_slug(s: &Store, account: u64, slug: &str) -> ApiResult<Portal> {
+    s.portals
+        .values()
+        .find(|p| p.account_id == account && p.slug == slug)
+        .cloned()
+        .ok_or(ApiError::NotFound)
+}
+
+fn apply_portal(p: &mut Portal, params: &Params) {
+    for (key, field) in [
+        ("custom_domain", &mut p.custom_domain),
+        ("color", &mut p.color),
+        ("header_text", &mut p.header_text),
+        ("homepage_link", &mut p.homepage_link),
+        ("page_title", &mut p.page_title),
+    ] {
+        if params.has(key) {
+            *field = params.str(key);
+        }
+    }
+    if let Some(n) = params.str("name") {
+        p.name = n;
+    }
+    if let Some(sl) = params.str("slug") {
+        p.slug = sl;
+    }
+    if let Some(a) = params.bool("archived") {
+        p.archived = a;
+    }
+    // Only allowed_locales, default_locale and website_token are kept.
+    let config = params.object("config");
+    for key in ["allowed_locales", "default_locale", "website_token"] {
+        if let Some(v) = config.get(key) {
+            p.config.insert(key.into(), v.clone());
+        }
+    }
+}
+
+fn validate_portal(s: &Store, p: &Portal) -> ApiResult<()> {
+    let mut e = Errors::default();
+    if p.name.is_empty() {
+        e.add("name", "Name can't be blank");
+    }
+    if p.slug.is_empty() {
+        e.add("slug", "Slug can't be blank");
+    } else if s.portals.values().any(|o| o.id != p.id && o.slug == p.slug) {
+        // Slug and custom_domain are unique installation-wide.
+        e.add("slug", "Slug has already been taken");
+    }
+    if p.custom_domain.is_some()
+        && s.portals
+            .values()
+            .any(|o| o.id != p.id && o.custom_domain == p.custom_domain)
+    {
+        e.add("custom_domain", "Custom domain has already been taken");
+    }
+    e.into_result()
+}
+
+pub async fn portals_index(
+    State(app): State<Arc<App>>,
+    Path(account): Path<u64>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let s = app.read();
+    s.authorize(&headers, account)?.require_user()?;
+    let list: Vec<Value> = s
+        .portals
+        .values()
+        .filter(|p| p.account_id == account)
+        .map(|p| json::portal(p, &s))
+        .collect();
+    Ok(Json(
+        json!({"payload": list, "meta": {"current_page": 1, "portals_count": list.len()}}),
+    ))
+}
+
+pub async fn portals_create(
+    State(app): State<Arc<App>>,
+    Path(account): Path<u64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let mut s = app.write();
+    s.authorize(&headers, account)?.require_admin()?;
+    let params = Params::from_body(&body, "portal")?;
+    let mut p = Portal {
+        id: 0,
+        account_id: account,
+        name: String::new(),
+        slug: String::new(),
+        custom_domain: None,
+        color: None,
+        header_text: None,
+        homepage_link: None,
+        page_title: None,
+        archived: false,
+        config: serde_json::Map::from_iter([("allowed_locales".to_owned(), json!(["en"]))]),
+    };
+    apply_portal(&mut p, &params);
+    validate_portal(&s, &p)?;
+    p.id = s.next_id("portals");
+    let out = json::portal(&p, &s);
+    s.portals.insert(p.id, p);
+    Ok(Json(out))
+}
+
+pub async fn portals_show(
+    State(app): State<Arc<App>>,
+    Path((account, slug)): Path<(u64, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let s = app.read();
+    s.authorize(&headers, account)?.require_user()?;
+    Ok(Json(json::portal(&portal_by_slug(&s, account, &slug)?, &s)))
+}
+
+pub async fn portals_update(
+    State(app): State<Arc<App>>,
+    Path((account, slug)): Path<(u64, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let mut s = app.write();
+    s.authorize(&headers, account)?.require_admin()?;
+    let mut p = portal_by_slug(&s, account, &slug)?;
+    apply_portal(&mut p, &Params::from_body(&body, "portal")?);
+    validate_portal(&s, &p)?;
+    let out = json::portal(&p, &s);
+    s.portals.insert(p.id, p);
+    Ok(Json(out))
+}
+
+/// `Portal#allowed_locales`; a portal without the key makes Category raise (500, §2.11).
+fn allowed_locales(p: &Portal) -> ApiResult<Vec<String>> {
+    match p.config.get("allowed_locales") {
+        Some(Value::Array(a)) => Ok(a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()),
+        _ => Err(ApiError::Internal(
+            "undefined method `include?' for nil".into(),
+        )),
+    }
+}
+
+pub async fn categories_index(
+    State(app): State<Arc<App>>,
+    Path((account, slug)): Path<(u64, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let s = app.read();
+    s.authorize(&headers, account)?.require_user()?;
+    let p = portal_by_slug(&s, account, &slug)?;
+    let list: Vec<Value> = s
+        .categories
+        .values()
+        .filter(|c| c.portal_id == p.id)
+        .map(json::category)
+        .collect();
+    Ok(Json(
+        json!({"payload": list, "meta": {"current_page": 1, "categories_count": list.len()}}),
+    ))
+}
+
+pub async fn categories_create(
+    State(app): State<Arc<App>>,
+    Path((account, slug)): Path<(u64, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let mut s = app.write();
+    s.authorize(&headers, account)?.require_admin()?;
+    let portal = portal_by_slug(&s, account, &slug)?;
+    let params = Params::from_body(&body, "category")?;
+    let default_locale = portal
+        .config
+        .get("default_locale")
+        .and_then(Value::as_str)
+        .unwrap_or("en")
+        .to_owned();
+    let locale = params.str("locale").unwrap_or(default_locale);
+    let cat_slug = params.str("slug").unwrap_or_default();
+    let mut e = Errors::default();
+    if cat_slug.is_empty() {
+        e.add("slug", "Slug can't be blank");
+    } else if s
+        .categories
+        .values()
+        .any(|c| c.portal_id == portal.id && c.slug == cat_slug && c.locale == locale)
+    {
+        e.add("slug", "Slug has already been taken");
+    }
+    if !allowed_locales(&portal)?.contains(&locale) {
+        e.add(
+            "locale",
+            format!(
+                "Locale {locale} of category is not part of portal's [{}].",
+                allowed_locales(&portal)?.join(", ")
+            ),
+        );
+    }
+    e.into_result()?;
+    let id = s.next_id("categories");
+    let c = Category {
+        id,
+        account_id: account,
+        portal_id: portal.id,
+        name: params.str("name"),
+        description: params.str("description"),
+        position: params.u64("position").map(|p| p as i64),
+        slug: cat_slug,
+        locale,
+        icon: params.str("icon").unwrap_or_default(),
+        parent_category_id: params.u64("parent_category_id"),
+        associated_category_id: params.u64("associated_category_id"),
+    };
+    let out = json::category(&c);
+    s.categories.insert(id, c);
+    Ok(Json(json!({"payload": out})))
+}
+
+/// `"<unix_ts>-<title-param>"` (Article#ensure_slug).
+fn parameterize(title: &str) -> String {
+    let mut out = String::new();
+    for c in title.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+pub async fn articles_index(
+    State(app): State<Arc<App>>,
+    Path((account, slug)): Path<(u64, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let s = app.read();
+    s.authorize(&headers, account)?.require_user()?;
+    let p = portal_by_slug(&s, account, &slug)?;
+    let list: Vec<Value> = s
+        .articles
+        .values()
+        .filter(|a| a.portal_id == p.id)
+        .map(json::article)
+        .collect();
+    Ok(Json(
+        json!({"payload": list, "meta": {"current_page": 1, "articles_count": list.len()}}),
+    ))
+}
+
+pub async fn articles_create(
+    State(app): State<Arc<App>>,
+    Path((account, slug)): Path<(u64, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let mut s = app.write();
+    s.authorize(&headers, account)?.require_admin()?;
+    let portal = portal_by_slug(&s, account, &slug)?;
+    let p = Params::from_body(&body, "article")?;
+    let title = p.str("title").unwrap_or_default();
+    let content = p.str("content").unwrap_or_default();
+    let author_id = p.u64("author_id").filter(|a| s.users.contains_key(a));
+    let mut e = Errors::default();
+    if author_id.is_none() {
+        e.add("author", "Author must exist");
+    }
+    if title.is_empty() {
+        e.add("title", "Title can't be blank");
+    }
+    if content.is_empty() {
+        e.add("content", "Content can't be blank");
+    }
+    e.into_result()?;
+    let category = p
+        .u64("category_id")
+        .and_then(|c| s.categories.get(&c))
+        .filter(|c| c.portal_id == portal.id)
+        .cloned();
+    let locale = p
+        .str("locale")
+        .or_else(|| category.as_ref().map(|c| c.locale.clone()))
+        .unwrap_or_else(|| {
+            portal
+                .config
+                .get("default_locale")
+                .and_then(Value::as_str)
+                .unwrap_or("en")
+                .to_owned()
+        });
+    let slug = p
+        .str("slug")
+        .filter(|x| !x.is_empty())
+        .unwrap_or_else(|| format!("{}-{}", Timestamp::now().as_second(), parameterize(&title)));
+    if s.articles.values().any(|a| a.slug == slug) {
+        return Err(ApiError::invalid("slug", "Slug has already been taken"));
+    }
+    let status = match p.str("status").as_deref() {
+        None | Some("draft" | "0") => "draft",
+        Some("published" | "1") => "published",
+        Some("archived" | "2") => "archived",
+        Some(other) => {
+            return Err(ApiError::Internal(format!(
+                "'{other}' is not a valid status"
+            )));
+        }
+    };
+    let position = s
+        .articles
+        .values()
+        .filter(|a| a.portal_id == portal.id)
+        .map(|a| a.position)
+        .max()
+        .unwrap_or(0)
+        + 10;
+    let id = s.next_id("articles");
+    let a = Article {
+        id,
+        account_id: account,
+        portal_id: portal.id,
+        category_id: category.map(|c| c.id),
+        title,
+        description: p.str("description"),
+        content,
+        status: status.into(),
+        slug,
+        position,
+        locale,
+        author_id: author_id.unwrap_or_default(),
+        associated_article_id: p.u64("associated_article_id"),
+        meta: p.object("meta"),
+        views: 0,
+    };
+    let out = json::article(&a);
+    s.articles.insert(id, a);
+    Ok(Json(json!({"payload": out})))
+}

@@ -1,0 +1,246 @@
+//! Platform API (`/platform/api/v1`): accounts, account users, users and user tokens — the route to
+//! per-agent authorship on self-hosted Chatwoot (`../shared/research/chatwoot.md §0.3, §2.8`).
+//!
+//! A platform app only sees what it created or was granted (`platform_app_permissibles`). The
+//! sandbox grants it the starting account, as an operator would from the Rails console. Creating
+//! a user whose email already exists returns that user and makes it permissible
+//! (`User.from_email(...) || User.new`), which is how an importer obtains existing agents' tokens.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::super::App;
+use super::super::error::{ApiError, ApiResult};
+use super::super::json;
+use super::super::params::Params;
+use super::super::rules;
+use super::super::store::Store;
+
+fn account_json(s: &Store, id: u64) -> ApiResult<Value> {
+    let a = s.accounts.get(&id).ok_or(ApiError::NotFound)?;
+    Ok(
+        json!({"id": a.id, "name": a.name, "locale": "en", "domain": null, "support_email": null,
+              "status": a.status, "created_at": json::iso(a.created_at), "custom_attributes": {},
+              "features": {}, "limits": {}}),
+    )
+}
+
+pub async fn accounts_create(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let mut s = app.write();
+    s.authorize_platform(&headers)?;
+    let p = Params::from_body(&body, "account")?;
+    let name = p
+        .str("name")
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::invalid("name", "Name can't be blank"))?;
+    let id = s.create_account(&name, Timestamp::now());
+    s.permissibles.insert(("Account", id));
+    Ok(Json(account_json(&s, id)?))
+}
+
+pub async fn accounts_show(
+    State(app): State<Arc<App>>,
+    Path(id): Path<u64>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let s = app.read();
+    s.authorize_platform(&headers)?;
+    s.accounts.get(&id).ok_or(ApiError::NotFound)?;
+    s.require_permissible("Account", id)?;
+    Ok(Json(account_json(&s, id)?))
+}
+
+fn account_user_json(s: &Store, id: u64) -> Value {
+    s.account_users.get(&id).map_or(Value::Null, |au| {
+        json!({"id": au.id, "account_id": au.account_id, "user_id": au.user_id, "role": au.role,
+               "inviter_id": null, "active_at": null, "availability": au.availability,
+               "auto_offline": au.auto_offline, "custom_role_id": null})
+    })
+}
+
+/// `GET|POST|DELETE /accounts/{id}/account_users`.
+pub async fn account_users(
+    State(app): State<Arc<App>>,
+    Path(account): Path<u64>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let mut s = app.write();
+    s.authorize_platform(&headers)?;
+    s.accounts.get(&account).ok_or(ApiError::NotFound)?;
+    s.require_permissible("Account", account)?;
+    match method.as_str() {
+        "GET" => {
+            let ids: Vec<u64> = s
+                .account_users
+                .values()
+                .filter(|au| au.account_id == account)
+                .map(|au| au.id)
+                .collect();
+            let list: Vec<Value> = ids
+                .into_iter()
+                .map(|id| account_user_json(&s, id))
+                .collect();
+            Ok(Json(json!(list)).into_response())
+        }
+        "POST" => {
+            let p = Params::from_body(&body, "account_user")?;
+            let user = p
+                .u64("user_id")
+                .filter(|u| s.users.contains_key(u))
+                .ok_or_else(|| ApiError::invalid("user", "User must exist"))?;
+            let role = p.str("role").unwrap_or_else(|| "agent".into());
+            if role != "agent" && role != "administrator" {
+                return Err(ApiError::Internal(format!("'{role}' is not a valid role")));
+            }
+            let id = s.add_account_user(account, user, &role);
+            Ok(Json(account_user_json(&s, id)).into_response())
+        }
+        _ => {
+            let p = Params::from_body(&body, "account_user")?;
+            if let Some(u) = p.u64("user_id") {
+                s.account_users
+                    .retain(|_, au| !(au.account_id == account && au.user_id == u));
+            }
+            Ok(StatusCode::OK.into_response())
+        }
+    }
+}
+
+pub async fn users_create(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let mut s = app.write();
+    s.authorize_platform(&headers)?;
+    let p = Params::from_body(&body, "user")?;
+    let email = rules::normalize_email(p.str("email").as_deref())
+        .ok_or_else(|| ApiError::invalid("email", "Email can't be blank"))?;
+    if !rules::email_is_valid(&email) {
+        return Err(ApiError::invalid("email", "Email is invalid"));
+    }
+    let id = match s.users.values().find(|u| u.email == email) {
+        Some(u) => u.id,
+        None => {
+            let name = p
+                .str("name")
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| ApiError::invalid("name", "Name can't be blank"))?;
+            // skip_confirmation!: platform users are confirmed at once.
+            s.create_user(&name, &email, Timestamp::now())
+        }
+    };
+    if let Some(u) = s.users.get_mut(&id) {
+        if let Some(d) = p.str("display_name") {
+            u.display_name = Some(d);
+        }
+        u.custom_attributes.extend(p.object("custom_attributes"));
+    }
+    s.permissibles.insert(("User", id));
+    let u = s.users.get(&id).ok_or(ApiError::NotFound)?;
+    Ok(Json(json::platform_user(&s, u)))
+}
+
+pub async fn users_show(
+    State(app): State<Arc<App>>,
+    Path(id): Path<u64>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let s = app.read();
+    s.authorize_platform(&headers)?;
+    let u = s.users.get(&id).ok_or(ApiError::NotFound)?;
+    s.require_permissible("User", id)?;
+    Ok(Json(json::platform_user(&s, u)))
+}
+
+pub async fn users_update(
+    State(app): State<Arc<App>>,
+    Path(id): Path<u64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let mut s = app.write();
+    s.authorize_platform(&headers)?;
+    s.users.get(&id).ok_or(ApiError::NotFound)?;
+    s.require_permissible("User", id)?;
+    let p = Params::from_body(&body, "user")?;
+    let email = p.str("email").map(|e| e.to_lowercase());
+    if email
+        .as_ref()
+        .is_some_and(|e| s.users.values().any(|u| u.id != id && &u.email == e))
+    {
+        return Err(ApiError::invalid("email", "Email has already been taken"));
+    }
+    let u = s.users.get_mut(&id).ok_or(ApiError::NotFound)?;
+    if let Some(n) = p.str("name") {
+        u.name = n;
+    }
+    if let Some(d) = p.str("display_name") {
+        u.display_name = Some(d);
+    }
+    if let Some(e) = email {
+        u.email = e;
+    }
+    u.custom_attributes.extend(p.object("custom_attributes"));
+    let u = s.users.get(&id).ok_or(ApiError::NotFound)?;
+    Ok(Json(json::platform_user(&s, u)))
+}
+
+pub async fn users_destroy(
+    State(app): State<Arc<App>>,
+    Path(id): Path<u64>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let mut s = app.write();
+    s.authorize_platform(&headers)?;
+    s.users.get(&id).ok_or(ApiError::NotFound)?;
+    s.require_permissible("User", id)?;
+    s.users.remove(&id);
+    s.account_users.retain(|_, au| au.user_id != id);
+    Ok(StatusCode::OK.into_response())
+}
+
+/// `POST /users/{id}/token`: the user's own `api_access_token`.
+pub async fn users_token(
+    State(app): State<Arc<App>>,
+    Path(id): Path<u64>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let s = app.read();
+    s.authorize_platform(&headers)?;
+    let u = s.users.get(&id).ok_or(ApiError::NotFound)?;
+    s.require_permissible("User", id)?;
+    Ok(Json(
+        json!({"access_token": u.access_token, "expiry": null, "user": {
+        "id": u.id, "name": u.name, "display_name": u.display_name, "email": u.email,
+        "pubsub_token": s.secure_token("pubsub", u.id)}}),
+    ))
+}
+
+/// `GET /users/{id}/login`: an SSO link.
+pub async fn users_login(
+    State(app): State<Arc<App>>,
+    Path(id): Path<u64>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let s = app.read();
+    s.authorize_platform(&headers)?;
+    s.users.get(&id).ok_or(ApiError::NotFound)?;
+    s.require_permissible("User", id)?;
+    Ok(Json(
+        json!({"url": format!("/app/login?email=user{id}&sso_auth_token={}", s.secure_token("sso", id))}),
+    ))
+}

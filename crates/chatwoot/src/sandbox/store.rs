@@ -1,0 +1,374 @@
+//! The sandbox's in-memory database: every table, deterministic ids, tokens and authorisation.
+//!
+//! Ids come from per-table counters starting at 1 (as Postgres sequences would), conversation
+//! `display_id`s from a per-account sequence (`../shared/research/chatwoot.md §0.7`), tokens from
+//! the seed — so two sandboxes started with the same seed hand out the same ids and tokens.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use http::HeaderMap;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::error::{ApiError, ApiResult};
+use super::model::{
+    Account, AccountUser, AgentBot, Article, CannedResponse, Category, Contact, ContactInbox,
+    Conversation, CustomAttributeDefinition, Inbox, Label, Message, Portal, Team, User,
+    WebhookDelivery,
+};
+
+/// Tables, each keyed by primary key.
+#[derive(Debug, Default)]
+pub struct Store {
+    seed: u64,
+    counters: BTreeMap<&'static str, u64>,
+    display_seq: BTreeMap<u64, u64>,
+    /// Messages per conversation (primary key), in id order.
+    pub conversation_messages: BTreeMap<u64, Vec<u64>>,
+    /// Round-robin cursor per inbox.
+    pub round_robin: BTreeMap<u64, u64>,
+    /// The platform app's token.
+    pub platform_token: String,
+    /// What the platform app created (`platform_app_permissibles`): `("User", id)`, `("Account", id)`.
+    pub permissibles: BTreeSet<(&'static str, u64)>,
+    /// Per-conversation message cap per rolling minute (0 = off).
+    pub message_flood_limit: usize,
+    /// Whether agents count as signed in to the dashboard (presence in `OnlineStatusTracker`).
+    pub agents_present: bool,
+    pub accounts: BTreeMap<u64, Account>,
+    pub users: BTreeMap<u64, User>,
+    pub agent_bots: BTreeMap<u64, AgentBot>,
+    pub account_users: BTreeMap<u64, AccountUser>,
+    pub contacts: BTreeMap<u64, Contact>,
+    pub contact_inboxes: BTreeMap<u64, ContactInbox>,
+    pub inboxes: BTreeMap<u64, Inbox>,
+    pub conversations: BTreeMap<u64, Conversation>,
+    pub messages: BTreeMap<u64, Message>,
+    pub labels: BTreeMap<u64, Label>,
+    pub teams: BTreeMap<u64, Team>,
+    pub canned_responses: BTreeMap<u64, CannedResponse>,
+    pub custom_attribute_definitions: BTreeMap<u64, CustomAttributeDefinition>,
+    pub portals: BTreeMap<u64, Portal>,
+    pub categories: BTreeMap<u64, Category>,
+    pub articles: BTreeMap<u64, Article>,
+    pub uploads: BTreeMap<u64, (u64, String, u64)>,
+    pub webhook_deliveries: Vec<WebhookDelivery>,
+}
+
+/// Who is calling, resolved from the `api_access_token` header.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The token's user, if it is a user token.
+    pub user_id: Option<u64>,
+    /// The token's agent bot, if it is a bot token.
+    pub bot_id: Option<u64>,
+    pub admin: bool,
+    /// `Current.user.name`, used in activity messages.
+    pub name: String,
+}
+
+impl Caller {
+    /// Pundit: administrator-only actions (§1 Roles).
+    pub fn require_admin(&self) -> ApiResult<()> {
+        if self.admin {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+
+    /// `validate_bot_access_token!`: bots may only call a few endpoints (§1).
+    pub fn require_user(&self) -> ApiResult<u64> {
+        self.user_id.ok_or_else(|| {
+            ApiError::Unauthorized("Access to this endpoint is not authorized for bots".into())
+        })
+    }
+}
+
+/// The `api_access_token` header. Rack maps both `api_access_token` and `api-access-token` to
+/// `HTTP_API_ACCESS_TOKEN`, so Chatwoot accepts either spelling.
+pub fn access_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("api_access_token")
+        .or_else(|| headers.get("api-access-token"))
+        .and_then(|v| v.to_str().ok())
+        .filter(|t| !t.is_empty())
+}
+
+/// splitmix64, the deterministic source of tokens and uuids.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+impl Store {
+    /// An empty database with one account, its administrator and the platform app.
+    pub fn new(seed: u64, message_flood_limit: usize, agents_present: bool) -> Self {
+        let mut s = Self {
+            seed,
+            message_flood_limit,
+            agents_present,
+            ..Self::default()
+        };
+        s.platform_token = s.secure_token("platform_app", 0);
+        let now = Timestamp::now();
+        let account_id = s.create_account("Sandbox Company", now);
+        let user_id = s.create_user("Sandbox Admin", "admin@sandbox.test", now);
+        s.add_account_user(account_id, user_id, "administrator");
+        // The operator granted the platform app the starting account.
+        s.permissibles.insert(("Account", account_id));
+        s
+    }
+
+    /// The next primary key of `table`.
+    pub fn next_id(&mut self, table: &'static str) -> u64 {
+        let n = self.counters.entry(table).or_insert(0);
+        *n += 1;
+        *n
+    }
+
+    /// `has_secure_token`: 24 base58 characters, derived from the seed.
+    pub fn secure_token(&self, kind: &str, n: u64) -> String {
+        let mut state =
+            mix(self.seed ^ mix(n) ^ kind.bytes().fold(0u64, |h, b| mix(h ^ u64::from(b))));
+        (0..24)
+            .map(|_| {
+                state = mix(state);
+                char::from(BASE58[(state % 58) as usize])
+            })
+            .collect()
+    }
+
+    /// A deterministic v4-shaped uuid.
+    pub fn uuid(&self, kind: &str, n: u64) -> String {
+        let a = mix(self.seed ^ mix(n ^ 0xA5A5) ^ kind.len() as u64);
+        let b = mix(a);
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0x0fff,
+            0x8000 | (b >> 48 & 0x3fff),
+            b & 0xffff_ffff_ffff
+        )
+    }
+
+    /// Inserts an account and starts its display-id sequence.
+    pub fn create_account(&mut self, name: &str, now: Timestamp) -> u64 {
+        let id = self.next_id("accounts");
+        self.accounts.insert(
+            id,
+            Account {
+                id,
+                name: name.to_owned(),
+                status: "active",
+                created_at: now,
+            },
+        );
+        self.display_seq.insert(id, 0);
+        id
+    }
+
+    /// Inserts a confirmed user with its access token.
+    pub fn create_user(&mut self, name: &str, email: &str, now: Timestamp) -> u64 {
+        let id = self.next_id("users");
+        let access_token = self.secure_token("user", id);
+        self.users.insert(
+            id,
+            User {
+                id,
+                name: name.to_owned(),
+                display_name: None,
+                email: email.to_lowercase(),
+                access_token,
+                custom_attributes: serde_json::Map::new(),
+                confirmed: true,
+                created_at: now,
+            },
+        );
+        id
+    }
+
+    /// Links a user to an account (or updates the role).
+    pub fn add_account_user(&mut self, account_id: u64, user_id: u64, role: &str) -> u64 {
+        if let Some(au) = self
+            .account_users
+            .values_mut()
+            .find(|au| au.account_id == account_id && au.user_id == user_id)
+        {
+            au.role = role.to_owned();
+            return au.id;
+        }
+        let id = self.next_id("account_users");
+        self.account_users.insert(
+            id,
+            AccountUser {
+                id,
+                account_id,
+                user_id,
+                role: role.to_owned(),
+                availability: "online".into(),
+                auto_offline: true,
+            },
+        );
+        id
+    }
+
+    /// The next `display_id` of an account: the trigger ignores any supplied value (§0.7).
+    pub fn next_display_id(&mut self, account_id: u64) -> u64 {
+        let n = self.display_seq.entry(account_id).or_insert(0);
+        *n += 1;
+        *n
+    }
+
+    /// `OnlineStatusTracker`: a user is available when present in the dashboard or
+    /// `auto_offline: false`, and then has its `availability` (online/busy/offline); otherwise
+    /// offline (`lib/online_status_tracker.rb` `get_available_user_ids`).
+    pub fn availability_status(&self, account_id: u64, user_id: u64) -> &str {
+        match self.account_user(account_id, user_id) {
+            Some(au) if self.agents_present || !au.auto_offline => &au.availability,
+            _ => "offline",
+        }
+    }
+
+    /// The account_user row of `user_id` in `account_id`.
+    pub fn account_user(&self, account_id: u64, user_id: u64) -> Option<&AccountUser> {
+        self.account_users
+            .values()
+            .find(|au| au.account_id == account_id && au.user_id == user_id)
+    }
+
+    /// Resolves `api_access_token` for an Application API call on `account_id`
+    /// (`access_token_auth_helper.rb`, `ensure_current_account_helper.rb`).
+    pub fn authorize(&self, headers: &HeaderMap, account_id: u64) -> ApiResult<Caller> {
+        let token = access_token(headers);
+        let invalid = || ApiError::Unauthorized("Invalid Access Token".into());
+        let token = token.ok_or_else(invalid)?;
+        if let Some(user) = self.users.values().find(|u| u.access_token == token) {
+            let account = self.accounts.get(&account_id).ok_or(ApiError::NotFound)?;
+            if account.status != "active" {
+                return Err(ApiError::Unauthorized("Account is suspended".into()));
+            }
+            let au = self.account_user(account_id, user.id).ok_or_else(|| {
+                ApiError::Unauthorized("You are not authorized to access this account".into())
+            })?;
+            return Ok(Caller {
+                user_id: Some(user.id),
+                bot_id: None,
+                admin: au.role == "administrator",
+                name: user.name.clone(),
+            });
+        }
+        if let Some(bot) = self.agent_bots.values().find(|b| b.access_token == token) {
+            self.accounts.get(&account_id).ok_or(ApiError::NotFound)?;
+            if bot.account_id.is_some_and(|a| a != account_id) {
+                return Err(ApiError::Unauthorized(
+                    "Bot is not authorized to access this account".into(),
+                ));
+            }
+            return Ok(Caller {
+                user_id: None,
+                bot_id: Some(bot.id),
+                admin: false,
+                name: bot.name.clone(),
+            });
+        }
+        Err(invalid())
+    }
+
+    /// Checks the platform app token (`platform_controller.rb`).
+    pub fn authorize_platform(&self, headers: &HeaderMap) -> ApiResult<()> {
+        if access_token(headers) == Some(self.platform_token.as_str()) {
+            Ok(())
+        } else {
+            Err(ApiError::Unauthorized("Invalid access_token".into()))
+        }
+    }
+
+    /// `validate_platform_app_permissible`.
+    pub fn require_permissible(&self, kind: &'static str, id: u64) -> ApiResult<()> {
+        if self.permissibles.contains(&(kind, id)) {
+            Ok(())
+        } else {
+            Err(ApiError::Unauthorized("Non permissible resource".into()))
+        }
+    }
+
+    /// A conversation of the account by display id.
+    pub fn conversation_pk(&self, account_id: u64, display_id: u64) -> ApiResult<u64> {
+        self.conversations
+            .values()
+            .find(|c| c.account_id == account_id && c.display_id == display_id)
+            .map(|c| c.id)
+            .ok_or(ApiError::NotFound)
+    }
+
+    /// A contact of the account.
+    pub fn contact_in(&self, account_id: u64, id: u64) -> ApiResult<&Contact> {
+        self.contacts
+            .get(&id)
+            .filter(|c| c.account_id == account_id)
+            .ok_or(ApiError::NotFound)
+    }
+
+    /// An inbox of the account.
+    pub fn inbox_in(&self, account_id: u64, id: u64) -> ApiResult<&Inbox> {
+        self.inboxes
+            .get(&id)
+            .filter(|c| c.account_id == account_id)
+            .ok_or(ApiError::NotFound)
+    }
+
+    /// The whole state of one account, read-only, for tests and `verify`.
+    pub fn dump(&self, account_id: u64) -> Value {
+        fn rows<T: serde::Serialize>(
+            m: &BTreeMap<u64, T>,
+            keep: impl Fn(&T) -> bool,
+        ) -> Vec<Value> {
+            m.values()
+                .filter(|v| keep(v))
+                .filter_map(|v| serde_json::to_value(v).ok())
+                .collect()
+        }
+        let a = account_id;
+        let user_ids: BTreeSet<u64> = self
+            .account_users
+            .values()
+            .filter(|au| au.account_id == a)
+            .map(|au| au.user_id)
+            .collect();
+        let inbox_ids: BTreeSet<u64> = self
+            .inboxes
+            .values()
+            .filter(|i| i.account_id == a)
+            .map(|i| i.id)
+            .collect();
+        json!({
+            "account": self.accounts.get(&a),
+            "users": rows(&self.users, |u| user_ids.contains(&u.id)),
+            "account_users": rows(&self.account_users, |x| x.account_id == a),
+            "agent_bots": rows(&self.agent_bots, |x| x.account_id.is_none_or(|b| b == a)),
+            "inboxes": rows(&self.inboxes, |x| x.account_id == a),
+            "contacts": rows(&self.contacts, |x| x.account_id == a),
+            "contact_inboxes": rows(&self.contact_inboxes, |x| inbox_ids.contains(&x.inbox_id)),
+            "conversations": rows(&self.conversations, |x| x.account_id == a),
+            "messages": rows(&self.messages, |x| x.account_id == a),
+            "labels": rows(&self.labels, |x| x.account_id == a),
+            "teams": rows(&self.teams, |x| x.account_id == a),
+            "canned_responses": rows(&self.canned_responses, |x| x.account_id == a),
+            "custom_attribute_definitions": rows(&self.custom_attribute_definitions, |x| x.account_id == a),
+            "portals": rows(&self.portals, |x| x.account_id == a),
+            "categories": rows(&self.categories, |x| x.account_id == a),
+            "articles": rows(&self.articles, |x| x.account_id == a),
+            "webhook_deliveries": self
+                .webhook_deliveries
+                .iter()
+                .filter(|d| inbox_ids.contains(&d.inbox_id))
+                .collect::<Vec<_>>(),
+        })
+    }
+}
