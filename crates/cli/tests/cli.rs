@@ -184,8 +184,18 @@ fn demo_starts_both_sandboxes_and_checks_them_end_to_end() {
     assert_eq!(doc["chatwoot"]["checked"]["agents"], 1);
 }
 
+/// A child process that is killed when the test ends, even when an assertion fails first.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `deskmove sandbox <vendor>` as a child process and returns it with its ready line.
-fn start_sandbox(dir: &Dir, args: &[&str]) -> (std::process::Child, String) {
+fn start_sandbox(dir: &Dir, args: &[&str]) -> (KillOnDrop, String) {
     use std::io::BufRead;
     let mut child = dir
         .command(args)
@@ -193,8 +203,10 @@ fn start_sandbox(dir: &Dir, args: &[&str]) -> (std::process::Child, String) {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let child = KillOnDrop(child);
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
+    std::io::BufReader::new(stdout)
         .read_line(&mut line)
         .unwrap();
     (child, line.trim().to_owned())
@@ -209,7 +221,7 @@ fn field<'a>(line: &'a str, name: &str) -> &'a str {
 #[test]
 fn sandbox_intercom_prints_its_address_and_token_then_serves() {
     let dir = Dir::new();
-    let (mut child, line) = start_sandbox(
+    let (_child, line) = start_sandbox(
         &dir,
         &[
             "sandbox",
@@ -244,8 +256,6 @@ fn sandbox_intercom_prints_its_address_and_token_then_serves() {
             .status();
         (ok, refused)
     });
-    child.kill().unwrap();
-    child.wait().unwrap();
     assert_eq!(ok, 200);
     assert_eq!(refused, 401);
 }
@@ -253,7 +263,7 @@ fn sandbox_intercom_prints_its_address_and_token_then_serves() {
 #[test]
 fn sandbox_chatwoot_prints_its_account_and_token_then_serves() {
     let dir = Dir::new();
-    let (mut child, line) = start_sandbox(&dir, &["sandbox", "chatwoot", "--port", "0"]);
+    let (_child, line) = start_sandbox(&dir, &["sandbox", "chatwoot", "--port", "0"]);
     let base = format!("{}/", field(&line, "base_url").trim_end_matches('/'));
     let account = field(&line, "account_id");
     let token = field(&line, "token");
@@ -267,7 +277,5 @@ fn sandbox_chatwoot_prints_its_account_and_token_then_serves() {
             .unwrap()
             .status()
     });
-    child.kill().unwrap();
-    child.wait().unwrap();
     assert_eq!(status, 200);
 }
