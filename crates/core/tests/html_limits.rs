@@ -45,3 +45,18 @@ fn unclosed_and_garbage_markup_converts() {
         assert!(!converted.markdown.contains('\u{0}'), "{html:?}");
     }
 }
+
+#[test]
+fn nesting_deeper_than_any_real_message_is_refused_before_parsing() {
+    // The parser's cost grows with the square of nesting depth: 20,000 nested divs took over a
+    // second in a release build. Such a body is refused, kept as received, and becomes a problem.
+    let html = format!(
+        "{}payload{}",
+        "<div>".repeat(20_000),
+        "</div>".repeat(20_000)
+    );
+    let err = to_markdown(&html).unwrap_err();
+    assert!(err.to_string().contains("20000 deep"), "{err}");
+    let siblings = "<div>x</div>".repeat(20_000);
+    assert!(to_markdown(&siblings).is_ok(), "many siblings are not deep");
+}

@@ -10,6 +10,7 @@
 //! The [`HtmlToMarkdown`] trait is the seam: callers hold a `dyn HtmlToMarkdown`, so the engine
 //! can be replaced (mdka is the runner-up of the bake-off, §A.7) without touching them.
 
+mod depth;
 mod engine;
 mod sanitize;
 mod table;
@@ -122,6 +123,13 @@ impl HtmdConverter {
 
 impl HtmlToMarkdown for HtmdConverter {
     fn convert(&self, html: &str) -> Result<Converted, HtmlError> {
+        let nesting = depth::max_nesting(html);
+        if nesting > depth::MAX_NESTING {
+            return Err(HtmlError(format!(
+                "the body nests elements {nesting} deep (more than {}); it is kept as received, not converted",
+                depth::MAX_NESTING
+            )));
+        }
         // ammonia and htmd are third-party code walking arbitrary documents; a panic in them
         // must cost one body, not the run. Nothing is shared across the boundary but the
         // thread-local image list, which is reset before and taken after.
