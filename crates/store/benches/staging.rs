@@ -1,6 +1,7 @@
 //! Staging throughput: how fast extraction can commit pages of messages (the bulk of a helpdesk:
 //! ~10 per conversation) with their raw payloads, and how fast load can page them back.
-//! `cargo bench -p deskmove-store` prints one line per configuration; figures go in the README.
+//! `cargo bench -p deskmove-store` prints one line per configuration and writes them all to
+//! `bench/results/store-staging.json`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -56,7 +57,7 @@ fn page(run: deskmove_store::RunId, stream: &str, n: u64) -> StagedBatch {
     b
 }
 
-async fn stage<S: Store>(name: &str, store: Arc<S>, streams: u64) {
+async fn stage<S: Store>(name: &str, store: Arc<S>, streams: u64) -> serde_json::Value {
     let run = store
         .start_run(NewRun {
             command: "bench".into(),
@@ -103,12 +104,19 @@ async fn stage<S: Store>(name: &str, store: Arc<S>, streams: u64) {
         staged.as_secs_f64(),
         MESSAGES as f64 / paged.as_secs_f64(),
     );
+    serde_json::json!({
+        "store": name,
+        "streams": streams,
+        "messages": MESSAGES,
+        "stage_msgs_per_sec": (MESSAGES as f64 / staged.as_secs_f64()).round(),
+        "page_back_msgs_per_sec": (MESSAGES as f64 / paged.as_secs_f64()).round(),
+    })
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     println!("{MESSAGES} messages (~1 KB canonical + ~1 KB raw each), pages of {PAGE}");
-    stage("memory", Arc::new(MemoryStore::new()), 1).await;
+    let mut results = vec![stage("memory", Arc::new(MemoryStore::new()), 1).await];
     for (label, durability) in [
         ("sqlite synchronous=NORMAL", Durability::Normal),
         ("sqlite synchronous=FULL", Durability::Full),
@@ -120,7 +128,17 @@ async fn main() {
                 ..SqliteOptions::default()
             };
             let store = SqliteStore::open_with(dir.path().join("bench.db"), options).unwrap();
-            stage(label, Arc::new(store), streams).await;
+            results.push(stage(label, Arc::new(store), streams).await);
         }
     }
+    let doc = serde_json::json!({
+        "benchmark": "store-staging",
+        "page_size": PAGE,
+        "machine_cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "date": jiff::Timestamp::now().to_string(),
+        "results": results,
+    });
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/results/store-staging.json");
+    std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n").unwrap();
+    println!("wrote bench/results/store-staging.json");
 }
