@@ -23,6 +23,19 @@ pub fn specs_dir() -> Option<PathBuf> {
     std::env::var_os(SPECS_DIR_ENV).map(PathBuf::from)
 }
 
+/// The specs folder for a conformance test that was asked for explicitly, or a message saying
+/// how to provide it.
+pub fn required_specs_dir() -> Result<PathBuf, String> {
+    let dir = specs_dir().ok_or_else(|| {
+        format!("{SPECS_DIR_ENV} is not set; point it at the vendor specs (../shared/specs)")
+    })?;
+    if dir.is_dir() {
+        Ok(dir)
+    } else {
+        Err(format!("{SPECS_DIR_ENV}={} is not a folder", dir.display()))
+    }
+}
+
 /// Why a spec could not be used or a body did not match it.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
