@@ -138,7 +138,14 @@ async fn main() {
         "date": jiff::Timestamp::now().to_string(),
         "results": results,
     });
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/results/store-staging.json");
-    std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n").unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../bench/results/store-staging.json"
+    );
+    std::fs::write(
+        path,
+        serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n",
+    )
+    .unwrap();
     println!("wrote bench/results/store-staging.json");
 }
