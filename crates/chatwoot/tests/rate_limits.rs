@@ -111,12 +111,7 @@ async fn a_lower_limit_is_counted_per_client_and_zero_turns_it_off() {
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 20);
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 5);
     // The inspection endpoints are never throttled.
-    let r = cw
-        .http
-        .get(format!("{}__sandbox/stats", cw.sb.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let r = cw.inspect("stats").await;
     assert_eq!(r.status(), 200);
 
     let off = Cw::start_with(SandboxArgs {
@@ -231,12 +226,7 @@ async fn injected_faults_and_latency_look_like_chatwoot() {
     }
     assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![500, 502, 503]);
     // The inspection endpoints are never faulted.
-    let r = cw
-        .http
-        .get(format!("{}__sandbox/dump", cw.sb.base_url()))
-        .send()
-        .await
-        .unwrap();
+    let r = cw.inspect("dump").await;
     assert_eq!(r.status(), 200);
 
     let cw = Cw::start_with(SandboxArgs {

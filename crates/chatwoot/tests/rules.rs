@@ -399,12 +399,7 @@ async fn display_id_comes_from_a_per_account_sequence() {
         )
         .await;
     assert_eq!(r.status, 422);
-    let r = cw
-        .post(
-            "/conversations",
-            json!({"inbox_id": inbox, "contact_id": contact}),
-        )
-        .await;
+    let r = cw.open_conversation(inbox, contact).await;
     assert_eq!(r.body["id"], 3);
     assert_eq!(cw.get("/conversations/3").await.body["id"], 3);
     assert_eq!(cw.get("/conversations/2").await.status, 404);

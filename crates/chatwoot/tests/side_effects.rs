@@ -27,42 +27,16 @@ async fn auto_assignment_is_on_by_default_and_round_robin() {
         .await;
     assert_eq!(r.body["enable_auto_assignment"], true);
     let inbox = r.body["id"].as_u64().unwrap();
-    let a = cw
-        .post(
-            "/agents",
-            json!({"email": "a@example.com", "name": "Agent A", "role": "agent"}),
-        )
-        .await
-        .body["id"]
-        .as_u64()
-        .unwrap();
-    let b = cw
-        .post(
-            "/agents",
-            json!({"email": "b@example.com", "name": "Agent B", "role": "agent"}),
-        )
-        .await
-        .body["id"]
-        .as_u64()
-        .unwrap();
-    let r = cw
-        .post(
-            "/inbox_members",
-            json!({"inbox_id": inbox, "user_ids": [a, b]}),
-        )
-        .await;
+    let a = cw.agent("a@example.com", "Agent A").await;
+    let b = cw.agent("b@example.com", "Agent B").await;
+    let r = cw.add_members(inbox, &[a, b]).await;
     assert_eq!(r.body["payload"].as_array().unwrap().len(), 2);
     let mut assignees = Vec::new();
     for i in 0..3 {
         let contact = cw
             .contact(json!({"email": format!("c{i}@example.com")}))
             .await;
-        let r = cw
-            .post(
-                "/conversations",
-                json!({"inbox_id": inbox, "contact_id": contact}),
-            )
-            .await;
+        let r = cw.open_conversation(inbox, contact).await;
         assignees.push(r.body["meta"]["assignee"]["id"].as_u64().unwrap());
         assert_eq!(
             activities(&cw, r.body["id"].as_u64().unwrap()),
@@ -79,15 +53,9 @@ async fn auto_assignment_is_on_by_default_and_round_robin() {
     assert_eq!(assignees, vec![a, b, a]);
     // Disabled on the inbox: nobody is assigned.
     let off = cw.api_inbox("Quiet", false).await;
-    cw.post("/inbox_members", json!({"inbox_id": off, "user_ids": [a]}))
-        .await;
+    cw.add_members(off, &[a]).await;
     let contact = cw.contact(json!({"email": "quiet@example.com"})).await;
-    let r = cw
-        .post(
-            "/conversations",
-            json!({"inbox_id": off, "contact_id": contact}),
-        )
-        .await;
+    let r = cw.open_conversation(off, contact).await;
     assert!(
         r.body["meta"].get("assignee").is_none(),
         "{:?}",
@@ -268,15 +236,7 @@ async fn webhook_deliveries_are_recorded_not_sent() {
         json!({"status": "resolved"}),
     )
     .await;
-    let dump: Value = cw
-        .http
-        .get(format!("{}__sandbox/dump", cw.sb.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dump: Value = cw.inspect("dump").await.json().await.unwrap();
     let events: Vec<&str> = dump["webhook_deliveries"]
         .as_array()
         .unwrap()
@@ -306,27 +266,11 @@ async fn dump_and_stats_are_served_over_http() {
     let cw = Cw::start().await;
     let (_, _, conv) = cw.thread().await;
     cw.message(conv, json!({"content": "x"})).await;
-    let http: Value = cw
-        .http
-        .get(format!("{}__sandbox/dump", cw.sb.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let http: Value = cw.inspect("dump").await.json().await.unwrap();
     assert_eq!(http, cw.sb.dump());
     assert_eq!(http["contacts"].as_array().unwrap().len(), 1);
     assert_eq!(http["messages"].as_array().unwrap().len(), 1);
-    let stats: Value = cw
-        .http
-        .get(format!("{}__sandbox/stats", cw.sb.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats: Value = cw.inspect("stats").await.json().await.unwrap();
     let route = &stats["routes"]["POST /api/v1/accounts/{account_id}/conversations/{id}/messages"];
     assert_eq!(route["calls"], 1, "{stats}");
     assert_eq!(stats["total_calls"], 4);
@@ -364,29 +308,9 @@ async fn ready_line_names_url_account_and_token() {
 async fn auto_assignment_only_picks_online_agents() {
     let cw = Cw::start().await;
     let inbox = cw.api_inbox("Default", true).await;
-    let a = cw
-        .post(
-            "/agents",
-            json!({"email": "a@example.com", "name": "A", "role": "agent"}),
-        )
-        .await
-        .body["id"]
-        .as_u64()
-        .unwrap();
-    let b = cw
-        .post(
-            "/agents",
-            json!({"email": "b@example.com", "name": "B", "role": "agent"}),
-        )
-        .await
-        .body["id"]
-        .as_u64()
-        .unwrap();
-    cw.post(
-        "/inbox_members",
-        json!({"inbox_id": inbox, "user_ids": [a, b]}),
-    )
-    .await;
+    let a = cw.agent("a@example.com", "A").await;
+    let b = cw.agent("b@example.com", "B").await;
+    cw.add_members(inbox, &[a, b]).await;
     let r = cw
         .patch(&format!("/agents/{a}"), json!({"availability": "busy"}))
         .await;
@@ -395,12 +319,7 @@ async fn auto_assignment_only_picks_online_agents() {
         let contact = cw
             .contact(json!({"email": format!("o{i}@example.com")}))
             .await;
-        let r = cw
-            .post(
-                "/conversations",
-                json!({"inbox_id": inbox, "contact_id": contact}),
-            )
-            .await;
+        let r = cw.open_conversation(inbox, contact).await;
         assert_eq!(r.body["meta"]["assignee"]["id"], b);
     }
 
@@ -419,29 +338,14 @@ async fn auto_assignment_only_picks_online_agents() {
         .await;
     assert_eq!(a.body["availability_status"], "offline");
     let a = a.body["id"].as_u64().unwrap();
-    absent
-        .post(
-            "/inbox_members",
-            json!({"inbox_id": inbox, "user_ids": [a]}),
-        )
-        .await;
+    absent.add_members(inbox, &[a]).await;
     let contact = absent.contact(json!({"email": "x@example.com"})).await;
-    let r = absent
-        .post(
-            "/conversations",
-            json!({"inbox_id": inbox, "contact_id": contact}),
-        )
-        .await;
+    let r = absent.open_conversation(inbox, contact).await;
     assert!(r.body["meta"].get("assignee").is_none());
     absent
         .patch(&format!("/agents/{a}"), json!({"auto_offline": false}))
         .await;
     let contact = absent.contact(json!({"email": "y@example.com"})).await;
-    let r = absent
-        .post(
-            "/conversations",
-            json!({"inbox_id": inbox, "contact_id": contact}),
-        )
-        .await;
+    let r = absent.open_conversation(inbox, contact).await;
     assert_eq!(r.body["meta"]["assignee"]["id"], a);
 }

@@ -9,11 +9,14 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::model::{
-    Article, CannedResponse, Category, Contact, ContactInbox, Conversation,
-    CustomAttributeDefinition, Inbox, Label, Message, Portal, Team, User,
+    CannedResponse, Contact, ContactInbox, Conversation, CustomAttributeDefinition, Inbox, Label,
+    Message, Team, User,
 };
 use super::rules::message_type_int;
 use super::store::Store;
+
+mod help_center;
+pub use help_center::{article, category, portal};
 
 /// `time.to_i`.
 pub fn epoch(t: Timestamp) -> i64 {
@@ -122,20 +125,27 @@ pub fn inbox(i: &Inbox) -> Value {
 pub fn sender(s: &Store, m: &Message) -> Option<Value> {
     let id = m.sender_id?;
     match m.sender_type? {
-        "User" => s.users.get(&id).map(|u| {
-            json!({"id": u.id, "name": u.name, "available_name": available_name(u),
-                   "avatar_url": "", "type": "user",
-                   "availability_status": s.availability_status(m.account_id, u.id), "thumbnail": ""})
-        }),
-        "AgentBot" => s.agent_bots.get(&id).map(|b| {
-            json!({"id": b.id, "name": b.name, "avatar_url": "", "type": "agent_bot"})
-        }),
-        _ => s.contacts.get(&id).map(|c| {
-            json!({"additional_attributes": c.additional_attributes, "custom_attributes": c.custom_attributes,
-                   "email": c.email, "id": c.id, "identifier": c.identifier, "name": c.name,
-                   "phone_number": c.phone_number, "thumbnail": "", "blocked": c.blocked, "type": "contact"})
-        }),
+        "User" => s.users.get(&id).map(|u| user_push(s, m.account_id, u)),
+        "AgentBot" => s
+            .agent_bots
+            .get(&id)
+            .map(|b| json!({"id": b.id, "name": b.name, "avatar_url": "", "type": "agent_bot"})),
+        _ => s.contacts.get(&id).map(contact_push),
     }
+}
+
+/// `User#push_event_data`, with the user's availability in `account_id`.
+pub fn user_push(s: &Store, account_id: u64, u: &User) -> Value {
+    json!({"id": u.id, "name": u.name, "available_name": available_name(u),
+           "avatar_url": "", "type": "user",
+           "availability_status": s.availability_status(account_id, u.id), "thumbnail": ""})
+}
+
+/// `Contact#push_event_data`.
+pub fn contact_push(c: &Contact) -> Value {
+    json!({"additional_attributes": c.additional_attributes, "custom_attributes": c.custom_attributes,
+           "email": c.email, "id": c.id, "identifier": c.identifier, "name": c.name,
+           "phone_number": c.phone_number, "thumbnail": "", "blocked": c.blocked, "type": "contact"})
 }
 
 /// `User#available_name`: display name, else name.
@@ -202,6 +212,19 @@ pub fn agent(s: &Store, account_id: u64, u: &User) -> Value {
         "role": au.map_or("agent", |a| a.role.as_str()),
         "thumbnail": "",
     })
+}
+
+/// `_agent` for each of `user_ids` that is a user (the member lists of teams and inboxes).
+pub fn agents<'a>(
+    s: &Store,
+    account_id: u64,
+    user_ids: impl IntoIterator<Item = &'a u64>,
+) -> Vec<Value> {
+    user_ids
+        .into_iter()
+        .filter_map(|u| s.users.get(u))
+        .map(|u| agent(s, account_id, u))
+        .collect()
 }
 
 /// The number of incoming messages newer than `agent_last_seen_at`, capped at 10
@@ -311,56 +334,6 @@ pub fn attribute_definition(d: &CustomAttributeDefinition) -> Value {
         "created_at": iso(d.created_at),
         "updated_at": iso(d.updated_at),
     })
-}
-
-/// Portal view.
-pub fn portal(p: &Portal, s: &Store) -> Value {
-    let articles = s.articles.values().filter(|a| a.portal_id == p.id).count();
-    let categories = s
-        .categories
-        .values()
-        .filter(|c| c.portal_id == p.id)
-        .count();
-    // `_portal_config` partial: one object per allowed locale with its counts.
-    let locales: Vec<Value> = p
-        .config
-        .get("allowed_locales")
-        .and_then(Value::as_array)
-        .map(|l| {
-            l.iter()
-                .filter_map(Value::as_str)
-                .map(|code| {
-                    json!({"code": code,
-                           "articles_count": s.articles.values().filter(|a| a.portal_id == p.id && a.locale == code).count(),
-                           "categories_count": s.categories.values().filter(|c| c.portal_id == p.id && c.locale == code).count()})
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    json!({
-        "id": p.id, "account_id": p.account_id, "name": p.name, "slug": p.slug,
-        "custom_domain": p.custom_domain, "color": p.color, "header_text": p.header_text,
-        "homepage_link": p.homepage_link, "page_title": p.page_title, "archived": p.archived,
-        "config": {"allowed_locales": locales},
-        "meta": {"all_articles_count": articles, "categories_count": categories,
-                 "default_locale": p.config.get("default_locale").cloned().unwrap_or(json!("en"))},
-    })
-}
-
-/// Category view.
-pub fn category(c: &Category) -> Value {
-    json!({"id": c.id, "account_id": c.account_id, "portal_id": c.portal_id, "name": c.name,
-           "description": c.description, "position": c.position, "slug": c.slug, "locale": c.locale,
-           "icon": c.icon, "parent_category_id": c.parent_category_id,
-           "associated_category_id": c.associated_category_id})
-}
-
-/// Article view.
-pub fn article(a: &Article) -> Value {
-    json!({"id": a.id, "account_id": a.account_id, "portal_id": a.portal_id, "category_id": a.category_id,
-           "title": a.title, "description": a.description, "content": a.content, "status": a.status,
-           "slug": a.slug, "position": a.position, "locale": a.locale, "author_id": a.author_id,
-           "associated_article_id": a.associated_article_id, "meta": a.meta, "views": a.views})
 }
 
 /// Platform API user view (`platform/api/v1/models/_user.json.jbuilder`).

@@ -6,6 +6,8 @@
 //! State is in memory with deterministic ids. `GET /__sandbox/dump` and `GET /__sandbox/stats`
 //! expose the whole account and the call counts to out-of-process tests and `verify`.
 
+mod auth;
+mod changes;
 mod effects;
 mod error;
 mod json;
@@ -16,6 +18,7 @@ mod params;
 mod routes;
 mod rules;
 mod store;
+mod table;
 
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
@@ -24,7 +27,10 @@ use axum::Router;
 use deskmove_sandbox::{CallStats, FaultInjector, Faults, Server};
 use serde_json::Value;
 
+use auth::{Caller, Role};
 pub use error::ApiError;
+use error::ApiResult;
+use http::HeaderMap;
 use limits::Limits;
 use store::Store;
 
@@ -106,6 +112,33 @@ impl App {
 
     fn write(&self) -> RwLockWriteGuard<'_, Store> {
         self.store.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Locks the store for reading and authorises the call on `account` for `role`; the lock is
+    /// held across both so the answer matches the authorisation.
+    fn read_as(
+        &self,
+        headers: &HeaderMap,
+        account: u64,
+        role: Role,
+    ) -> ApiResult<(RwLockReadGuard<'_, Store>, Caller)> {
+        let s = self.read();
+        let caller = s.authorize(headers, account)?;
+        caller.require(role)?;
+        Ok((s, caller))
+    }
+
+    /// Locks the store for writing and authorises the call on `account` for `role`.
+    fn write_as(
+        &self,
+        headers: &HeaderMap,
+        account: u64,
+        role: Role,
+    ) -> ApiResult<(RwLockWriteGuard<'_, Store>, Caller)> {
+        let s = self.write();
+        let caller = s.authorize(headers, account)?;
+        caller.require(role)?;
+        Ok((s, caller))
     }
 }
 

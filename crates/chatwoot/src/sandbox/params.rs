@@ -108,7 +108,97 @@ impl Params {
             .filter_map(|s| s.parse().ok())
             .collect()
     }
+
+    /// `attr = params[key]` when the key was sent: null and blank values are kept as they are.
+    pub fn assign_opt(&self, key: &str, field: &mut Option<String>) {
+        if self.has(key) {
+            *field = self.str(key);
+        }
+    }
+
+    /// `attr = params[key]` for a NOT NULL text column: sent as null, it becomes `""`.
+    pub fn assign_text(&self, key: &str, field: &mut String) {
+        if self.has(key) {
+            *field = self.str(key).unwrap_or_default();
+        }
+    }
+
+    /// Sets `field` only when a value (not null) was sent.
+    pub fn assign_str(&self, key: &str, field: &mut String) {
+        if let Some(v) = self.str(key) {
+            *field = v;
+        }
+    }
+
+    /// Sets `field` only when a value that casts to a boolean was sent.
+    pub fn assign_bool(&self, key: &str, field: &mut bool) {
+        if let Some(b) = self.bool(key) {
+            *field = b;
+        }
+    }
 }
 
 /// Query-string parameters.
 pub type Query = std::collections::HashMap<String, String>;
+
+/// `?page=` as a 1-based page number; absent or not a number is page 1.
+pub fn page_number(q: &Query) -> usize {
+    q.get("page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// The `page`-th (1-based) slice of `per_page` items.
+pub fn paginate<T>(
+    items: impl IntoIterator<Item = T>,
+    page: usize,
+    per_page: usize,
+) -> impl Iterator<Item = T> {
+    items.into_iter().skip((page - 1) * per_page).take(per_page)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{Params, Query, page_number, paginate};
+
+    #[test]
+    fn pages_are_one_based_and_bad_numbers_mean_the_first() {
+        let q = |p: &str| Query::from([("page".to_owned(), p.to_owned())]);
+        assert_eq!(page_number(&Query::new()), 1);
+        assert_eq!(page_number(&q("0")), 1);
+        assert_eq!(page_number(&q("x")), 1);
+        assert_eq!(page_number(&q("3")), 3);
+        assert_eq!(paginate(1..=7, 2, 3).collect::<Vec<_>>(), [4, 5, 6]);
+        assert_eq!(paginate(1..=7, 4, 3).count(), 0);
+    }
+
+    #[test]
+    fn assignments_follow_rails_attribute_writes() {
+        let Ok(p) = Params::from_body(
+            &json!({"label": {"a": null, "b": "x", "c": "0"}})
+                .to_string()
+                .into(),
+            "label",
+        ) else {
+            panic!("valid JSON");
+        };
+        let (mut a, mut b, mut missing) = (Some("old".to_owned()), None, Some("kept".to_owned()));
+        p.assign_opt("a", &mut a);
+        p.assign_opt("b", &mut b);
+        p.assign_opt("z", &mut missing);
+        assert_eq!(
+            (a, b, missing),
+            (None, Some("x".into()), Some("kept".into()))
+        );
+        let (mut text, mut kept) = ("old".to_owned(), "old".to_owned());
+        p.assign_text("a", &mut text);
+        p.assign_str("a", &mut kept);
+        assert_eq!((text.as_str(), kept.as_str()), ("", "old"));
+        let mut flag = true;
+        p.assign_bool("c", &mut flag);
+        assert!(!flag);
+    }
+}

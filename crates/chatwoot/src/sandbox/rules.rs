@@ -3,6 +3,8 @@
 //! Each function cites the model line it reproduces (`../shared/research/chatwoot.md`). Uniqueness
 //! checks need the store and live there; these only look at one value.
 
+use super::error::{ApiError, ApiResult};
+
 /// `Contact#prepare_contact_attributes` (§2.1, `contact.rb` L221-224): a present email is
 /// lower-cased, a blank one becomes NULL.
 pub fn normalize_email(raw: Option<&str>) -> Option<String> {
@@ -22,6 +24,27 @@ pub fn email_is_valid(email: &str) -> bool {
     let ok =
         |part: &str| !part.is_empty() && !part.contains('@') && !part.chars().any(is_ruby_space);
     ok(local) && ok(domain)
+}
+
+/// A user's email as `User` validates it: present (after `normalize_email`) and well-formed.
+pub fn required_email(raw: Option<&str>) -> ApiResult<String> {
+    let email =
+        normalize_email(raw).ok_or_else(|| ApiError::invalid("email", "Email can't be blank"))?;
+    if email_is_valid(&email) {
+        Ok(email)
+    } else {
+        Err(ApiError::invalid("email", "Email is invalid"))
+    }
+}
+
+/// `AccountUser#role` (default `agent`): another value is the enum's unrescued `ArgumentError`.
+pub fn account_role(raw: Option<String>) -> ApiResult<String> {
+    let role = raw.unwrap_or_else(|| "agent".into());
+    if role == "agent" || role == "administrator" {
+        Ok(role)
+    } else {
+        Err(ApiError::Internal(format!("'{role}' is not a valid role")))
+    }
 }
 
 /// Ruby's `\s` is ASCII whitespace only: space, \t, \n, \v, \f, \r.

@@ -1,4 +1,5 @@
-//! The sandbox's in-memory database: every table, deterministic ids, tokens and authorisation.
+//! The sandbox's in-memory database: every table, deterministic ids and tokens (authorisation is
+//! in `auth`, account-scoped lookups in `table`).
 //!
 //! Ids come from per-table counters starting at 1 (as Postgres sequences would), conversation
 //! `display_id`s from a per-account sequence (`../shared/research/chatwoot.md §0.7`), tokens from
@@ -6,8 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use http::HeaderMap;
 use jiff::Timestamp;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
@@ -16,6 +17,7 @@ use super::model::{
     Conversation, CustomAttributeDefinition, Inbox, Label, Message, Portal, Team, User,
     WebhookDelivery,
 };
+use super::table::Scoped;
 
 /// Tables, each keyed by primary key.
 #[derive(Debug, Default)]
@@ -53,46 +55,6 @@ pub struct Store {
     pub articles: BTreeMap<u64, Article>,
     pub uploads: BTreeMap<u64, (u64, String, u64)>,
     pub webhook_deliveries: Vec<WebhookDelivery>,
-}
-
-/// Who is calling, resolved from the `api_access_token` header.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// The token's user, if it is a user token.
-    pub user_id: Option<u64>,
-    /// The token's agent bot, if it is a bot token.
-    pub bot_id: Option<u64>,
-    pub admin: bool,
-    /// `Current.user.name`, used in activity messages.
-    pub name: String,
-}
-
-impl Caller {
-    /// Pundit: administrator-only actions (§1 Roles).
-    pub fn require_admin(&self) -> ApiResult<()> {
-        if self.admin {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden())
-        }
-    }
-
-    /// `validate_bot_access_token!`: bots may only call a few endpoints (§1).
-    pub fn require_user(&self) -> ApiResult<u64> {
-        self.user_id.ok_or_else(|| {
-            ApiError::Unauthorized("Access to this endpoint is not authorized for bots".into())
-        })
-    }
-}
-
-/// The `api_access_token` header. Rack maps both `api_access_token` and `api-access-token` to
-/// `HTTP_API_ACCESS_TOKEN`, so Chatwoot accepts either spelling.
-pub fn access_token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get("api_access_token")
-        .or_else(|| headers.get("api-access-token"))
-        .and_then(|v| v.to_str().ok())
-        .filter(|t| !t.is_empty())
 }
 
 /// splitmix64, the deterministic source of tokens and uuids.
@@ -242,60 +204,11 @@ impl Store {
             .find(|au| au.account_id == account_id && au.user_id == user_id)
     }
 
-    /// Resolves `api_access_token` for an Application API call on `account_id`
-    /// (`access_token_auth_helper.rb`, `ensure_current_account_helper.rb`).
-    pub fn authorize(&self, headers: &HeaderMap, account_id: u64) -> ApiResult<Caller> {
-        let token = access_token(headers);
-        let invalid = || ApiError::Unauthorized("Invalid Access Token".into());
-        let token = token.ok_or_else(invalid)?;
-        if let Some(user) = self.users.values().find(|u| u.access_token == token) {
-            let account = self.accounts.get(&account_id).ok_or(ApiError::NotFound)?;
-            if account.status != "active" {
-                return Err(ApiError::Unauthorized("Account is suspended".into()));
-            }
-            let au = self.account_user(account_id, user.id).ok_or_else(|| {
-                ApiError::Unauthorized("You are not authorized to access this account".into())
-            })?;
-            return Ok(Caller {
-                user_id: Some(user.id),
-                bot_id: None,
-                admin: au.role == "administrator",
-                name: user.name.clone(),
-            });
-        }
-        if let Some(bot) = self.agent_bots.values().find(|b| b.access_token == token) {
-            self.accounts.get(&account_id).ok_or(ApiError::NotFound)?;
-            if bot.account_id.is_some_and(|a| a != account_id) {
-                return Err(ApiError::Unauthorized(
-                    "Bot is not authorized to access this account".into(),
-                ));
-            }
-            return Ok(Caller {
-                user_id: None,
-                bot_id: Some(bot.id),
-                admin: false,
-                name: bot.name.clone(),
-            });
-        }
-        Err(invalid())
-    }
-
-    /// Checks the platform app token (`platform_controller.rb`).
-    pub fn authorize_platform(&self, headers: &HeaderMap) -> ApiResult<()> {
-        if access_token(headers) == Some(self.platform_token.as_str()) {
-            Ok(())
-        } else {
-            Err(ApiError::Unauthorized("Invalid access_token".into()))
-        }
-    }
-
-    /// `validate_platform_app_permissible`.
-    pub fn require_permissible(&self, kind: &'static str, id: u64) -> ApiResult<()> {
-        if self.permissibles.contains(&(kind, id)) {
-            Ok(())
-        } else {
-            Err(ApiError::Unauthorized("Non permissible resource".into()))
-        }
+    /// The id of the account_user row of `user_id` in `account_id`; 404 when not a member.
+    pub fn account_user_id(&self, account_id: u64, user_id: u64) -> ApiResult<u64> {
+        self.account_user(account_id, user_id)
+            .map(|au| au.id)
+            .ok_or(ApiError::NotFound)
     }
 
     /// A conversation of the account by display id.
@@ -307,32 +220,13 @@ impl Store {
             .ok_or(ApiError::NotFound)
     }
 
-    /// A contact of the account.
-    pub fn contact_in(&self, account_id: u64, id: u64) -> ApiResult<&Contact> {
-        self.contacts
-            .get(&id)
-            .filter(|c| c.account_id == account_id)
-            .ok_or(ApiError::NotFound)
-    }
-
-    /// An inbox of the account.
-    pub fn inbox_in(&self, account_id: u64, id: u64) -> ApiResult<&Inbox> {
-        self.inboxes
-            .get(&id)
-            .filter(|c| c.account_id == account_id)
-            .ok_or(ApiError::NotFound)
-    }
-
     /// The whole state of one account, read-only, for tests and `verify`.
     pub fn dump(&self, account_id: u64) -> Value {
-        fn rows<T: serde::Serialize>(
-            m: &BTreeMap<u64, T>,
-            keep: impl Fn(&T) -> bool,
-        ) -> Vec<Value> {
-            m.values()
-                .filter(|v| keep(v))
-                .filter_map(|v| serde_json::to_value(v).ok())
-                .collect()
+        fn rows<'a, T: Serialize + 'a>(it: impl Iterator<Item = &'a T>) -> Vec<Value> {
+            it.filter_map(|v| serde_json::to_value(v).ok()).collect()
+        }
+        fn scoped<T: Scoped + Serialize>(s: &Store, a: u64) -> Vec<Value> {
+            rows(s.in_account::<T>(a))
         }
         let a = account_id;
         let user_ids: BTreeSet<u64> = self
@@ -341,29 +235,24 @@ impl Store {
             .filter(|au| au.account_id == a)
             .map(|au| au.user_id)
             .collect();
-        let inbox_ids: BTreeSet<u64> = self
-            .inboxes
-            .values()
-            .filter(|i| i.account_id == a)
-            .map(|i| i.id)
-            .collect();
+        let inbox_ids: BTreeSet<u64> = self.in_account::<Inbox>(a).map(|i| i.id).collect();
         json!({
             "account": self.accounts.get(&a),
-            "users": rows(&self.users, |u| user_ids.contains(&u.id)),
-            "account_users": rows(&self.account_users, |x| x.account_id == a),
-            "agent_bots": rows(&self.agent_bots, |x| x.account_id.is_none_or(|b| b == a)),
-            "inboxes": rows(&self.inboxes, |x| x.account_id == a),
-            "contacts": rows(&self.contacts, |x| x.account_id == a),
-            "contact_inboxes": rows(&self.contact_inboxes, |x| inbox_ids.contains(&x.inbox_id)),
-            "conversations": rows(&self.conversations, |x| x.account_id == a),
-            "messages": rows(&self.messages, |x| x.account_id == a),
-            "labels": rows(&self.labels, |x| x.account_id == a),
-            "teams": rows(&self.teams, |x| x.account_id == a),
-            "canned_responses": rows(&self.canned_responses, |x| x.account_id == a),
-            "custom_attribute_definitions": rows(&self.custom_attribute_definitions, |x| x.account_id == a),
-            "portals": rows(&self.portals, |x| x.account_id == a),
-            "categories": rows(&self.categories, |x| x.account_id == a),
-            "articles": rows(&self.articles, |x| x.account_id == a),
+            "users": rows(self.users.values().filter(|u| user_ids.contains(&u.id))),
+            "account_users": rows(self.account_users.values().filter(|x| x.account_id == a)),
+            "agent_bots": rows(self.agent_bots.values().filter(|x| x.account_id.is_none_or(|b| b == a))),
+            "inboxes": scoped::<Inbox>(self, a),
+            "contacts": scoped::<Contact>(self, a),
+            "contact_inboxes": rows(self.contact_inboxes.values().filter(|x| inbox_ids.contains(&x.inbox_id))),
+            "conversations": scoped::<Conversation>(self, a),
+            "messages": rows(self.messages.values().filter(|x| x.account_id == a)),
+            "labels": scoped::<Label>(self, a),
+            "teams": scoped::<Team>(self, a),
+            "canned_responses": scoped::<CannedResponse>(self, a),
+            "custom_attribute_definitions": scoped::<CustomAttributeDefinition>(self, a),
+            "portals": scoped::<Portal>(self, a),
+            "categories": scoped::<Category>(self, a),
+            "articles": scoped::<Article>(self, a),
             "webhook_deliveries": self
                 .webhook_deliveries
                 .iter()

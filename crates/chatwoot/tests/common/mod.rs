@@ -95,6 +95,36 @@ impl Cw {
         self.call_as(&token, method, &url, body).await
     }
 
+    /// An agent of the account (role `agent`); its user id.
+    pub async fn agent(&self, email: &str, name: &str) -> u64 {
+        self.post(
+            "/agents",
+            json!({"email": email, "name": name, "role": "agent"}),
+        )
+        .await
+        .body["id"]
+            .as_u64()
+            .unwrap()
+    }
+
+    /// `POST /inbox_members`: adds `users` to `inbox`.
+    pub async fn add_members(&self, inbox: u64, users: &[u64]) -> Reply {
+        self.post(
+            "/inbox_members",
+            json!({"inbox_id": inbox, "user_ids": users}),
+        )
+        .await
+    }
+
+    /// `GET /__sandbox/<what>` (`dump`, `stats`), the unauthenticated inspection endpoints.
+    pub async fn inspect(&self, what: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}__sandbox/{what}", self.sb.base_url()))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// An API-channel inbox; `auto_assign` sets `enable_auto_assignment`.
     pub async fn api_inbox(&self, name: &str, auto_assign: bool) -> u64 {
         let r = self
@@ -114,14 +144,18 @@ impl Cw {
         r.body["payload"]["contact"]["id"].as_u64().unwrap()
     }
 
+    /// `POST /conversations` for `contact` in `inbox`, the reply as it comes.
+    pub async fn open_conversation(&self, inbox: u64, contact: u64) -> Reply {
+        self.post(
+            "/conversations",
+            json!({"inbox_id": inbox, "contact_id": contact}),
+        )
+        .await
+    }
+
     /// A conversation's display id.
     pub async fn conversation(&self, inbox: u64, contact: u64) -> u64 {
-        let r = self
-            .post(
-                "/conversations",
-                json!({"inbox_id": inbox, "contact_id": contact}),
-            )
-            .await;
+        let r = self.open_conversation(inbox, contact).await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         r.body["id"].as_u64().unwrap()
     }

@@ -4,244 +4,117 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Multipart, Path, State};
+use axum::http::HeaderMap;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::super::App;
+use super::super::auth::{Caller, Role};
 use super::super::error::{ApiError, ApiResult, Errors};
 use super::super::json;
 use super::super::model::{CannedResponse, Label};
 use super::super::params::{self, Params};
 use super::super::rules;
 use super::super::store::Store;
+use super::resource::Resource;
 
-fn label_of(s: &Store, account: u64, id: u64) -> ApiResult<Label> {
-    s.labels
-        .get(&id)
-        .filter(|l| l.account_id == account)
-        .cloned()
-        .ok_or(ApiError::NotFound)
-}
+impl Resource for Label {
+    const PARAMS: &'static str = "label";
 
-/// Label model: title lower-cased, unique per account, `UNICODE_CHARACTER_NUMBER_HYPHEN_UNDERSCORE`.
-fn save_label(s: &mut Store, mut l: Label, p: &Params) -> ApiResult<Label> {
-    if p.has("title") {
-        l.title = rules::normalize_label_title(&p.str("title").unwrap_or_default());
-    }
-    if p.has("description") {
-        l.description = p.str("description");
-    }
-    if let Some(c) = p.str("color") {
-        l.color = c;
-    }
-    if p.has("show_on_sidebar") {
-        l.show_on_sidebar = p.bool("show_on_sidebar");
-    }
-    let mut e = Errors::default();
-    if l.title.is_empty() {
-        e.add("title", "Title can't be blank");
-    } else {
-        if s.labels
-            .values()
-            .any(|o| o.account_id == l.account_id && o.id != l.id && o.title == l.title)
-        {
-            e.add("title", "Title has already been taken");
-        }
-        if !rules::label_title_is_valid(&l.title) {
-            e.add("title", "Title is invalid");
+    fn blank(account: u64) -> Self {
+        Label {
+            id: 0,
+            account_id: account,
+            title: String::new(),
+            description: None,
+            color: "#1f93ff".into(),
+            show_on_sidebar: None,
         }
     }
-    e.into_result()?;
-    if l.id == 0 {
-        l.id = s.next_id("labels");
+
+    /// Label model: title lower-cased, unique per account, `UNICODE_CHARACTER_NUMBER_HYPHEN_UNDERSCORE`.
+    fn save(s: &mut Store, mut l: Label, p: &Params) -> ApiResult<Label> {
+        if p.has("title") {
+            l.title = rules::normalize_label_title(&p.str("title").unwrap_or_default());
+        }
+        p.assign_opt("description", &mut l.description);
+        p.assign_str("color", &mut l.color);
+        if p.has("show_on_sidebar") {
+            l.show_on_sidebar = p.bool("show_on_sidebar");
+        }
+        let mut e = Errors::default();
+        if l.title.is_empty() {
+            e.add("title", "Title can't be blank");
+        } else {
+            if s.taken(&l, |o| o.title == l.title) {
+                e.add("title", "Title has already been taken");
+            }
+            if !rules::label_title_is_valid(&l.title) {
+                e.add("title", "Title is invalid");
+            }
+        }
+        e.into_result()?;
+        Ok(s.save(l))
     }
-    s.labels.insert(l.id, l.clone());
-    Ok(l)
-}
 
-pub async fn labels_index(
-    State(app): State<Arc<App>>,
-    Path(account): Path<u64>,
-    headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
-    let list: Vec<Value> = s
-        .labels
-        .values()
-        .filter(|l| l.account_id == account)
-        .map(json::label)
-        .collect();
-    Ok(Json(json!({"payload": list})))
-}
-
-pub async fn labels_create(
-    State(app): State<Arc<App>>,
-    Path(account): Path<u64>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_admin()?;
-    let l = Label {
-        id: 0,
-        account_id: account,
-        title: String::new(),
-        description: None,
-        color: "#1f93ff".into(),
-        show_on_sidebar: None,
-    };
-    let l = save_label(&mut s, l, &Params::from_body(&body, "label")?)?;
-    Ok(Json(json::label(&l)))
-}
-
-pub async fn labels_show(
-    State(app): State<Arc<App>>,
-    Path((account, id)): Path<(u64, u64)>,
-    headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
-    Ok(Json(json::label(&label_of(&s, account, id)?)))
-}
-
-pub async fn labels_update(
-    State(app): State<Arc<App>>,
-    Path((account, id)): Path<(u64, u64)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_admin()?;
-    let l = label_of(&s, account, id)?;
-    let l = save_label(&mut s, l, &Params::from_body(&body, "label")?)?;
-    Ok(Json(json::label(&l)))
-}
-
-/// Destroying a label leaves the taggings alone (§2.14).
-pub async fn labels_destroy(
-    State(app): State<Arc<App>>,
-    Path((account, id)): Path<(u64, u64)>,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_admin()?;
-    label_of(&s, account, id)?;
-    s.labels.remove(&id);
-    Ok(StatusCode::OK.into_response())
-}
-
-fn save_canned(s: &mut Store, mut c: CannedResponse, p: &Params) -> ApiResult<CannedResponse> {
-    if p.has("short_code") {
-        c.short_code = p.str("short_code").unwrap_or_default();
+    fn render(&self, _: &Caller) -> Value {
+        json::label(self)
     }
-    if p.has("content") {
-        c.content = p.str("content").unwrap_or_default();
+
+    fn index_view(list: Vec<Value>) -> Value {
+        json!({"payload": list})
     }
-    let mut e = Errors::default();
-    if c.short_code.is_empty() {
-        e.add("short_code", "Short code can't be blank");
-    } else if s
-        .canned_responses
-        .values()
-        .any(|o| o.account_id == c.account_id && o.id != c.id && o.short_code == c.short_code)
-    {
-        e.add("short_code", "Short code has already been taken");
-    }
-    if c.content.is_empty() {
-        e.add("content", "Content can't be blank");
-    }
-    e.into_result()?;
-    c.updated_at = Timestamp::now();
-    if c.id == 0 {
-        c.id = s.next_id("canned_responses");
-    }
-    s.canned_responses.insert(c.id, c.clone());
-    Ok(c)
 }
 
-pub async fn canned_index(
-    State(app): State<Arc<App>>,
-    Path(account): Path<u64>,
-    Query(q): Query<params::Query>,
-    headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
-    let term = q
-        .get("search")
-        .map(|t| t.to_lowercase())
-        .unwrap_or_default();
-    let list: Vec<Value> = s
-        .canned_responses
-        .values()
-        .filter(|c| c.account_id == account)
-        .filter(|c| {
-            term.is_empty()
-                || c.short_code.to_lowercase().contains(&term)
-                || c.content.to_lowercase().contains(&term)
-        })
-        .map(json::canned)
-        .collect();
-    Ok(Json(json!(list)))
-}
+/// Any agent may create and edit canned responses; only administrators delete them.
+impl Resource for CannedResponse {
+    const PARAMS: &'static str = "canned_response";
+    const WRITE: Role = Role::User;
 
-pub async fn canned_create(
-    State(app): State<Arc<App>>,
-    Path(account): Path<u64>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_user()?;
-    let now = Timestamp::now();
-    let c = CannedResponse {
-        id: 0,
-        account_id: account,
-        short_code: String::new(),
-        content: String::new(),
-        created_at: now,
-        updated_at: now,
-    };
-    let c = save_canned(&mut s, c, &Params::from_body(&body, "canned_response")?)?;
-    Ok(Json(json::canned(&c)))
-}
+    fn blank(account: u64) -> Self {
+        let now = Timestamp::now();
+        CannedResponse {
+            id: 0,
+            account_id: account,
+            short_code: String::new(),
+            content: String::new(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
 
-pub async fn canned_update(
-    State(app): State<Arc<App>>,
-    Path((account, id)): Path<(u64, u64)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_user()?;
-    let c = s
-        .canned_responses
-        .get(&id)
-        .filter(|c| c.account_id == account)
-        .cloned()
-        .ok_or(ApiError::NotFound)?;
-    let c = save_canned(&mut s, c, &Params::from_body(&body, "canned_response")?)?;
-    Ok(Json(json::canned(&c)))
-}
+    fn save(s: &mut Store, mut c: CannedResponse, p: &Params) -> ApiResult<CannedResponse> {
+        p.assign_text("short_code", &mut c.short_code);
+        p.assign_text("content", &mut c.content);
+        let mut e = Errors::default();
+        if c.short_code.is_empty() {
+            e.add("short_code", "Short code can't be blank");
+        } else if s.taken(&c, |o| o.short_code == c.short_code) {
+            e.add("short_code", "Short code has already been taken");
+        }
+        if c.content.is_empty() {
+            e.add("content", "Content can't be blank");
+        }
+        e.into_result()?;
+        c.updated_at = Timestamp::now();
+        Ok(s.save(c))
+    }
 
-pub async fn canned_destroy(
-    State(app): State<Arc<App>>,
-    Path((account, id)): Path<(u64, u64)>,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_admin()?;
-    s.canned_responses
-        .get(&id)
-        .filter(|c| c.account_id == account)
-        .ok_or(ApiError::NotFound)?;
-    s.canned_responses.remove(&id);
-    Ok(StatusCode::OK.into_response())
+    fn render(&self, _: &Caller) -> Value {
+        json::canned(self)
+    }
+
+    /// `?search=` matches short code or content, case-insensitively.
+    fn listed(&self, q: &params::Query) -> bool {
+        let term = q
+            .get("search")
+            .map(|t| t.to_lowercase())
+            .unwrap_or_default();
+        term.is_empty()
+            || self.short_code.to_lowercase().contains(&term)
+            || self.content.to_lowercase().contains(&term)
+    }
 }
 
 /// `POST /upload` (multipart `attachment`): stores the blob and returns its URLs. Throttled at
@@ -276,4 +149,25 @@ pub async fn upload(
     Ok(Json(
         json!({"file_url": format!("/rails/active_storage/blobs/redirect/{key}/{name}"), "blob_key": key, "blob_id": id}),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::params::Query;
+    use super::{CannedResponse, Resource};
+
+    #[test]
+    fn canned_search_matches_short_code_or_content_ignoring_case() {
+        let c = CannedResponse {
+            short_code: "Refund".into(),
+            content: "We have REFUNDED {{contact.name}}".into(),
+            ..CannedResponse::blank(1)
+        };
+        let q = |t: &str| Query::from([("search".to_owned(), t.to_owned())]);
+        assert!(c.listed(&Query::new()));
+        assert!(c.listed(&q("")));
+        assert!(c.listed(&q("REF")));
+        assert!(c.listed(&q("contact.name")));
+        assert!(!c.listed(&q("invoice")));
+    }
 }

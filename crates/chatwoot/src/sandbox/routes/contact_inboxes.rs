@@ -11,9 +11,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::super::App;
+use super::super::auth::Role;
 use super::super::error::{ApiError, ApiResult};
 use super::super::json;
-use super::super::model::ContactInbox;
+use super::super::model::{Contact, ContactInbox, Inbox};
 use super::super::params::Params;
 use super::super::store::Store;
 
@@ -62,9 +63,8 @@ pub async fn conversations(
     Path((account, id)): Path<(u64, u64)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
-    s.contact_in(account, id)?;
+    let (s, _) = app.read_as(&headers, account, Role::User)?;
+    s.scoped::<Contact>(account, id)?;
     let payload: Vec<Value> = s
         .conversations
         .values()
@@ -79,9 +79,8 @@ pub async fn contactable_inboxes(
     Path((account, id)): Path<(u64, u64)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
-    s.contact_in(account, id)?;
+    let (s, _) = app.read_as(&headers, account, Role::User)?;
+    s.scoped::<Contact>(account, id)?;
     // ContactableInboxesService: API inboxes offer the existing source_id or a fresh uuid.
     let payload: Vec<Value> = s
         .inboxes
@@ -108,12 +107,11 @@ pub async fn contact_inbox_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_user()?;
-    s.contact_in(account, id)?;
+    let (mut s, _) = app.write_as(&headers, account, Role::User)?;
+    s.scoped::<Contact>(account, id)?;
     let p = Params::from_body(&body, "contact_inbox")?;
     let inbox_id = p.u64("inbox_id").ok_or(ApiError::NotFound)?;
-    s.inbox_in(account, inbox_id)?;
+    s.scoped::<Inbox>(account, inbox_id)?;
     let ci = build_contact_inbox(&mut s, id, inbox_id, p.str("source_id"))
         .map_err(|()| ApiError::Internal("source_id should be unique".into()))?;
     let ci = s.contact_inboxes.get(&ci).ok_or(ApiError::NotFound)?;
@@ -127,11 +125,10 @@ pub async fn contact_inbox_filter(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
+    let (s, _) = app.read_as(&headers, account, Role::User)?;
     let p = Params::from_body(&body, "contact_inbox")?;
     let inbox_id = p.u64("inbox_id").ok_or(ApiError::NotFound)?;
-    s.inbox_in(account, inbox_id)?;
+    s.scoped::<Inbox>(account, inbox_id)?;
     let source = p.str("source_id").unwrap_or_default();
     let Some(ci) = s
         .contact_inboxes

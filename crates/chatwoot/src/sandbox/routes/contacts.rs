@@ -1,25 +1,24 @@
-//! Contacts: validation, list/search/filter, labels (`../shared/research/chatwoot.md §2.1`).
+//! Contacts: validation, create/show/update/destroy, labels (`../shared/research/chatwoot.md §2.1`).
+//! Listing, search and filter are in `contact_search`.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 use super::super::App;
+use super::super::auth::Role;
 use super::super::error::{ApiError, ApiResult, Errors};
 use super::super::json;
-use super::super::model::Contact;
-use super::super::params::{self, Params};
+use super::super::model::{Contact, Inbox};
+use super::super::params::Params;
 use super::super::rules;
 use super::super::store::Store;
-
-/// `RESULTS_PER_PAGE` of the contacts controller.
-pub(super) const PER_PAGE: usize = 15;
 
 /// `Contact` model validations (contact.rb L51-56), run on the normalised record.
 fn validate(s: &Store, c: &Contact) -> ApiResult<()> {
@@ -89,9 +88,7 @@ fn sync_attributes(c: &mut Contact) {
 /// Applies the permitted params (`name, identifier, email, phone_number, blocked,
 /// additional_attributes, custom_attributes`); attributes are shallow-merged on update.
 fn apply(c: &mut Contact, p: &Params) {
-    if p.has("name") {
-        c.name = p.str("name").unwrap_or_default();
-    }
+    p.assign_text("name", &mut c.name);
     if p.has("email") {
         c.email = rules::normalize_email(p.str("email").as_deref());
     }
@@ -101,9 +98,7 @@ fn apply(c: &mut Contact, p: &Params) {
     if p.has("identifier") {
         c.identifier = p.str("identifier").filter(|s| !s.is_empty());
     }
-    if let Some(b) = p.bool("blocked") {
-        c.blocked = b;
-    }
+    p.assign_bool("blocked", &mut c.blocked);
     for (key, target) in [
         ("custom_attributes", &mut c.custom_attributes),
         ("additional_attributes", &mut c.additional_attributes),
@@ -114,101 +109,12 @@ fn apply(c: &mut Contact, p: &Params) {
     }
 }
 
-/// `Contact.resolved_contacts`: only contacts with an email, phone or identifier are listed.
-pub(super) fn resolved(c: &Contact) -> bool {
-    [&c.email, &c.phone_number, &c.identifier]
-        .iter()
-        .any(|v| v.as_deref().is_some_and(|x| !x.is_empty()))
-}
-
-/// The page of `list` with the index view's `meta`.
-fn page(s: &Store, mut list: Vec<&Contact>, q: &params::Query) -> Value {
-    if let Some(sort) = q.get("sort") {
-        let (desc, key) = sort
-            .strip_prefix('-')
-            .map_or((false, sort.as_str()), |k| (true, k));
-        list.sort_by(|a, b| {
-            let o = match key {
-                "name" => a.name.cmp(&b.name),
-                "email" => a.email.cmp(&b.email),
-                "phone_number" => a.phone_number.cmp(&b.phone_number),
-                "created_at" => a.created_at.cmp(&b.created_at),
-                "last_activity_at" => a.last_activity_at.cmp(&b.last_activity_at),
-                _ => a.id.cmp(&b.id),
-            };
-            if desc { o.reverse() } else { o }
-        });
-    }
-    let count = list.len();
-    let current: Value = q.get("page").map_or(json!(1), |p| json!(p));
-    let n: usize = q
-        .get("page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1)
-        .max(1);
-    let with_inboxes = q.get("include_contact_inboxes").is_none_or(|v| v == "true");
-    let payload: Vec<Value> = list
-        .into_iter()
-        .skip((n - 1) * PER_PAGE)
-        .take(PER_PAGE)
-        .map(|c| json::contact(s, c, with_inboxes))
-        .collect();
-    json!({"meta": {"count": count, "current_page": current}, "payload": payload})
-}
-
-pub async fn index(
-    State(app): State<Arc<App>>,
-    Path(account): Path<u64>,
-    Query(q): Query<params::Query>,
-    headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
-    let labels: Vec<&str> = q
-        .get("labels")
-        .map(|l| l.split(',').collect())
-        .unwrap_or_default();
-    let list: Vec<&Contact> = s
-        .contacts
-        .values()
-        .filter(|c| c.account_id == account && resolved(c))
-        .filter(|c| labels.is_empty() || c.labels.iter().any(|l| labels.contains(&l.as_str())))
-        .collect();
-    Ok(Json(page(&s, list, &q)))
-}
-
-pub async fn search(
-    State(app): State<Arc<App>>,
-    Path(account): Path<u64>,
-    Query(q): Query<params::Query>,
-    headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
-    let term = q
-        .get("q")
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::Unprocessable("Specify search string with parameter q".into()))?;
-    let lower = term.to_lowercase();
-    let ilike = |v: Option<&str>| v.is_some_and(|x| x.to_lowercase().contains(&lower));
-    let list: Vec<&Contact> = s
-        .contacts
-        .values()
-        .filter(|c| c.account_id == account && resolved(c))
-        .filter(|c| {
-            ilike(Some(&c.name))
-                || ilike(c.email.as_deref())
-                || ilike(c.phone_number.as_deref())
-                || c.identifier.as_deref().is_some_and(|i| i.contains(&term))
-                || ilike(
-                    c.additional_attributes
-                        .get("company_name")
-                        .and_then(Value::as_str),
-                )
-        })
-        .collect();
-    Ok(Json(page(&s, list, &q)))
+/// Merges the parameters, validates, runs `Contacts::SyncAttributes` and saves.
+fn save(s: &mut Store, mut c: Contact, p: &Params) -> ApiResult<Contact> {
+    apply(&mut c, p);
+    validate(s, &c)?;
+    sync_attributes(&mut c);
+    Ok(s.save(c))
 }
 
 pub async fn create(
@@ -217,15 +123,14 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_user()?;
+    let (mut s, _) = app.write_as(&headers, account, Role::User)?;
     let p = Params::from_body(&body, "contact")?;
     let inbox_id = p.u64("inbox_id");
     if let Some(i) = inbox_id {
-        s.inbox_in(account, i)?;
+        s.scoped::<Inbox>(account, i)?;
     }
     let now = Timestamp::now();
-    let mut c = Contact {
+    let c = Contact {
         id: 0,
         account_id: account,
         name: String::new(),
@@ -243,12 +148,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    apply(&mut c, &p);
-    validate(&s, &c)?;
-    sync_attributes(&mut c);
-    c.id = s.next_id("contacts");
-    let id = c.id;
-    s.contacts.insert(id, c);
+    let id = save(&mut s, c, &p)?.id;
     let ci = match inbox_id {
         Some(i) => {
             match super::contact_inboxes::build_contact_inbox(&mut s, id, i, p.str("source_id")) {
@@ -287,9 +187,8 @@ pub async fn show(
     Path((account, id)): Path<(u64, u64)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
-    let c = s.contact_in(account, id)?;
+    let (s, _) = app.read_as(&headers, account, Role::User)?;
+    let c = s.scoped::<Contact>(account, id)?;
     Ok(Json(json!({"payload": json::contact(&s, c, true)})))
 }
 
@@ -299,17 +198,11 @@ pub async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_user()?;
-    let mut c = s.contact_in(account, id)?.clone();
-    let p = Params::from_body(&body, "contact")?;
-    apply(&mut c, &p);
-    validate(&s, &c)?;
-    sync_attributes(&mut c);
+    let (mut s, _) = app.write_as(&headers, account, Role::User)?;
+    let mut c = s.scoped::<Contact>(account, id)?.clone();
     c.updated_at = Timestamp::now();
-    s.contacts.insert(id, c);
-    let c = s.contact_in(account, id)?;
-    Ok(Json(json!({"payload": json::contact(&s, c, true)})))
+    let c = save(&mut s, c, &Params::from_body(&body, "contact")?)?;
+    Ok(Json(json!({"payload": json::contact(&s, &c, true)})))
 }
 
 pub async fn destroy(
@@ -317,20 +210,10 @@ pub async fn destroy(
     Path((account, id)): Path<(u64, u64)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_admin()?;
-    s.contact_in(account, id)?;
-    s.contacts.remove(&id);
+    let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
+    s.remove_scoped::<Contact>(account, id)?;
     // dependent: :destroy_async — conversations, contact_inboxes and their messages go too.
-    let convs: Vec<u64> = s
-        .conversations
-        .values()
-        .filter(|c| c.contact_id == id)
-        .map(|c| c.id)
-        .collect();
-    for conv in convs {
-        super::conversations::remove_conversation(&mut s, conv);
-    }
+    super::conversations::remove_conversations(&mut s, |c| c.contact_id == id);
     s.contact_inboxes.retain(|_, ci| ci.contact_id != id);
     Ok(StatusCode::OK.into_response())
 }
@@ -340,9 +223,10 @@ pub async fn labels_index(
     Path((account, id)): Path<(u64, u64)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
-    Ok(Json(json!({"payload": s.contact_in(account, id)?.labels})))
+    let (s, _) = app.read_as(&headers, account, Role::User)?;
+    Ok(Json(
+        json!({"payload": s.scoped::<Contact>(account, id)?.labels}),
+    ))
 }
 
 pub async fn labels_create(
@@ -351,9 +235,8 @@ pub async fn labels_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_user()?;
-    s.contact_in(account, id)?;
+    let (mut s, _) = app.write_as(&headers, account, Role::User)?;
+    s.scoped::<Contact>(account, id)?;
     let labels = tag_list(&Params::from_body(&body, "label")?.strings("labels"));
     let c = s.contacts.get_mut(&id).ok_or(ApiError::NotFound)?;
     c.labels = labels;
@@ -369,69 +252,4 @@ pub fn tag_list(raw: &[String]) -> Vec<String> {
         }
     }
     out
-}
-
-pub async fn filter(
-    State(app): State<Arc<App>>,
-    Path(account): Path<u64>,
-    Query(q): Query<params::Query>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
-    let p = Params::from_body(&body, "contact")?;
-    let conditions = match p.get("payload") {
-        Some(Value::Array(a)) => a.clone(),
-        _ => return Err(ApiError::Unprocessable("Invalid payload".into())),
-    };
-    let defined = |key: &str| {
-        s.custom_attribute_definitions.values().any(|d| {
-            d.account_id == account
-                && d.attribute_model == "contact_attribute"
-                && d.attribute_key == key
-        })
-    };
-    let mut list = Vec::new();
-    // base_relation: resolved contacts only (contacts/filter_service.rb).
-    for c in s
-        .contacts
-        .values()
-        .filter(|c| c.account_id == account && resolved(c))
-    {
-        if super::filter::matches(&conditions, |key| contact_field(c, key, &defined))? {
-            list.push(c);
-        }
-    }
-    Ok(Json(page(&s, list, &q)))
-}
-
-/// The value a contact filter reads for `key`; `None` for undefined custom attributes, whose
-/// condition `FilterService#custom_attribute_query` drops.
-fn contact_field(c: &Contact, key: &str, defined: &dyn Fn(&str) -> bool) -> super::filter::Field {
-    use super::filter::Field;
-    let text = |v: Option<&str>| {
-        Field::Value(
-            v.map(|x| Value::String(x.to_owned()))
-                .unwrap_or(Value::Null),
-        )
-    };
-    match key {
-        "name" => text(Some(&c.name)),
-        "email" => text(c.email.as_deref()),
-        "phone_number" => text(c.phone_number.as_deref()),
-        "identifier" => text(c.identifier.as_deref()),
-        "country_code" => text(Some(&c.country_code)),
-        "city" => text(Some(&c.location)),
-        "blocked" => Field::Value(Value::Bool(c.blocked)),
-        "labels" => Field::Value(json!(c.labels)),
-        k if defined(k) => Field::Value(c.custom_attributes.get(k).cloned().unwrap_or(Value::Null)),
-        k if c.additional_attributes.contains_key(k) => Field::Value(
-            c.additional_attributes
-                .get(k)
-                .cloned()
-                .unwrap_or(Value::Null),
-        ),
-        _ => Field::Ignored,
-    }
 }

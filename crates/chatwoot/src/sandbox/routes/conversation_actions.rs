@@ -12,11 +12,12 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::super::App;
+use super::super::auth::{Caller, Role};
 use super::super::error::{ApiError, ApiResult};
 use super::super::json;
 use super::super::params::Params;
 use super::super::rules;
-use super::super::store::{Caller, Store};
+use super::super::store::Store;
 
 pub async fn toggle_status(
     State(app): State<Arc<App>>,
@@ -24,8 +25,7 @@ pub async fn toggle_status(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    let caller = s.authorize(&headers, account)?;
+    let (mut s, caller) = app.write_as(&headers, account, Role::Any)?;
     let pk = s.conversation_pk(account, display)?;
     let p = Params::from_body(&body, "conversation")?;
     let current = s
@@ -91,8 +91,7 @@ pub async fn toggle_priority(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let mut s = app.write();
-    let caller = s.authorize(&headers, account)?;
+    let (mut s, caller) = app.write_as(&headers, account, Role::Any)?;
     let pk = s.conversation_pk(account, display)?;
     apply_priority(
         &mut s,
@@ -110,8 +109,7 @@ pub async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    let caller = s.authorize(&headers, account)?;
+    let (mut s, caller) = app.write_as(&headers, account, Role::Any)?;
     let pk = s.conversation_pk(account, display)?;
     let p = Params::from_body(&body, "conversation")?;
     if p.has("priority") {
@@ -127,8 +125,7 @@ pub async fn custom_attributes(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?;
+    let (mut s, _) = app.write_as(&headers, account, Role::Any)?;
     let pk = s.conversation_pk(account, display)?;
     let attrs = Params::from_body(&body, "conversation")?.object("custom_attributes");
     if let Some(msg) = rules::jsonb_attribute_error(&attrs) {
@@ -149,8 +146,7 @@ pub async fn assignments(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    let caller = s.authorize(&headers, account)?;
+    let (mut s, caller) = app.write_as(&headers, account, Role::Any)?;
     let pk = s.conversation_pk(account, display)?;
     let p = Params::from_body(&body, "assignment")?;
     if p.has("assignee_id") {
@@ -192,17 +188,19 @@ pub async fn assignments(
     Ok(Json(Value::Null))
 }
 
+/// `{payload: [labels]}`, the view of both label actions.
+fn labels_payload(s: &Store, pk: u64) -> Value {
+    json!({"payload": s.conversations.get(&pk).map(|c| &c.labels)})
+}
+
 pub async fn labels_index(
     State(app): State<Arc<App>>,
     Path((account, display)): Path<(u64, u64)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
+    let (s, _) = app.read_as(&headers, account, Role::User)?;
     let pk = s.conversation_pk(account, display)?;
-    Ok(Json(
-        json!({"payload": s.conversations.get(&pk).map(|c| c.labels.clone())}),
-    ))
+    Ok(Json(labels_payload(&s, pk)))
 }
 
 pub async fn labels_create(
@@ -211,15 +209,11 @@ pub async fn labels_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    let caller = s.authorize(&headers, account)?;
-    caller.require_user()?;
+    let (mut s, caller) = app.write_as(&headers, account, Role::User)?;
     let pk = s.conversation_pk(account, display)?;
     let labels = super::contacts::tag_list(&Params::from_body(&body, "label")?.strings("labels"));
     s.set_conversation_labels(pk, labels, &caller);
-    Ok(Json(
-        json!({"payload": s.conversations.get(&pk).map(|c| c.labels.clone())}),
-    ))
+    Ok(Json(labels_payload(&s, pk)))
 }
 
 pub async fn update_last_seen(
@@ -227,9 +221,7 @@ pub async fn update_last_seen(
     Path((account, display)): Path<(u64, u64)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    let caller = s.authorize(&headers, account)?;
-    caller.require_user()?;
+    let (mut s, caller) = app.write_as(&headers, account, Role::User)?;
     let pk = s.conversation_pk(account, display)?;
     let now = Timestamp::now();
     let c = s.conversations.get_mut(&pk).ok_or(ApiError::NotFound)?;

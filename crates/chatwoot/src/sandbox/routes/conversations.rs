@@ -11,13 +11,14 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::super::App;
+use super::super::auth::{Caller, Role};
 use super::super::effects::NewMessage;
 use super::super::error::{ApiError, ApiResult};
 use super::super::json;
-use super::super::model::Conversation;
+use super::super::model::{Contact, Conversation, Inbox, Team};
 use super::super::params::{self, Params};
 use super::super::rules;
-use super::super::store::{Caller, Store};
+use super::super::store::Store;
 use super::messages::new_message_from;
 
 /// `CONVERSATION_RESULTS_PER_PAGE` default.
@@ -28,6 +29,19 @@ pub fn remove_conversation(s: &mut Store, pk: u64) {
     s.conversations.remove(&pk);
     for id in s.conversation_messages.remove(&pk).unwrap_or_default() {
         s.messages.remove(&id);
+    }
+}
+
+/// Removes every conversation for which `doomed` holds, with its messages.
+pub fn remove_conversations(s: &mut Store, doomed: impl Fn(&Conversation) -> bool) {
+    let pks: Vec<u64> = s
+        .conversations
+        .values()
+        .filter(|c| doomed(c))
+        .map(|c| c.id)
+        .collect();
+    for pk in pks {
+        remove_conversation(s, pk);
     }
 }
 
@@ -49,14 +63,13 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    let caller = s.authorize(&headers, account)?;
+    let (mut s, caller) = app.write_as(&headers, account, Role::Any)?;
     let p = Params::from_body(&body, "conversation")?;
     // contact_inbox: inbox_id + contact_id (+ source_id), else the legacy lookup by source_id only.
     let ci_id = match (p.u64("inbox_id"), p.u64("contact_id")) {
         (Some(inbox), Some(contact)) => {
-            s.inbox_in(account, inbox)?;
-            s.contact_in(account, contact)?;
+            s.scoped::<Inbox>(account, inbox)?;
+            s.scoped::<Contact>(account, contact)?;
             super::contact_inboxes::build_contact_inbox(&mut s, contact, inbox, p.str("source_id"))
                 .map_err(|()| ApiError::Unprocessable("source_id should be unique".into()))?
         }
@@ -74,7 +87,7 @@ pub async fn create(
         .get(&ci_id)
         .cloned()
         .ok_or(ApiError::NotFound)?;
-    let inbox = s.inbox_in(account, ci.inbox_id)?.clone();
+    let inbox = s.scoped::<Inbox>(account, ci.inbox_id)?.clone();
     if inbox.lock_to_single_conversation
         && let Some(last) = s
             .conversations
@@ -90,7 +103,7 @@ pub async fn create(
         Some(x) => return Err(ApiError::Internal(format!("'{x}' is not a valid status"))),
         None => "open".into(),
     };
-    let contact = s.contact_in(account, ci.contact_id)?.clone();
+    let contact = s.scoped::<Contact>(account, ci.contact_id)?.clone();
     // determine_conversation_status: a blocked contact forces resolved.
     let status = if contact.blocked {
         "resolved".to_owned()
@@ -106,7 +119,7 @@ pub async fn create(
         .filter(|u| s.account_user(account, *u).is_some());
     let team_id = p
         .u64("team_id")
-        .filter(|t| s.teams.get(t).is_some_and(|t| t.account_id == account));
+        .filter(|t| s.scoped::<Team>(account, *t).is_ok());
     // ensure_assignee_is_from_team: an assignee outside the team is dropped.
     let assignee = match team_id.and_then(|t| s.teams.get(&t)) {
         Some(team) => assignee.filter(|u| team.member_ids.contains(u)),
@@ -219,9 +232,7 @@ pub async fn index(
     Query(q): Query<params::Query>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    let caller = s.authorize(&headers, account)?;
-    caller.require_user()?;
+    let (s, caller) = app.read_as(&headers, account, Role::User)?;
     let mut list = finder(&s, account, &q, &caller);
     // Default sort: last_activity_at desc (conversation_finder.rb L190).
     list.sort_by(|a, b| {
@@ -229,15 +240,7 @@ pub async fn index(
             .cmp(&a.last_activity_at)
             .then(b.id.cmp(&a.id))
     });
-    let page: usize = q
-        .get("page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1)
-        .max(1);
-    let payload: Vec<Value> = list
-        .iter()
-        .skip((page - 1) * PER_PAGE)
-        .take(PER_PAGE)
+    let payload: Vec<Value> = params::paginate(&list, params::page_number(&q), PER_PAGE)
         .map(|c| json::conversation(&s, c))
         .collect();
     Ok(Json(
@@ -251,9 +254,7 @@ pub async fn meta(
     Query(q): Query<params::Query>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    let caller = s.authorize(&headers, account)?;
-    caller.require_user()?;
+    let (s, caller) = app.read_as(&headers, account, Role::User)?;
     Ok(Json(json!({"meta": counts(&s, account, &q, &caller)})))
 }
 
@@ -262,8 +263,7 @@ pub async fn show(
     Path((account, display)): Path<(u64, u64)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
+    let (s, _) = app.read_as(&headers, account, Role::User)?;
     let pk = s.conversation_pk(account, display)?;
     let c = s.conversations.get(&pk).ok_or(ApiError::NotFound)?;
     Ok(Json(json::conversation(&s, c)))
@@ -274,8 +274,7 @@ pub async fn destroy(
     Path((account, display)): Path<(u64, u64)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_admin()?;
+    let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
     let pk = s.conversation_pk(account, display)?;
     remove_conversation(&mut s, pk);
     Ok(StatusCode::OK.into_response())
@@ -288,13 +287,8 @@ pub async fn filter(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    let caller = s.authorize(&headers, account)?;
-    caller.require_user()?;
-    let p = Params::from_body(&body, "conversation")?;
-    let Some(Value::Array(conditions)) = p.get("payload").cloned() else {
-        return Err(ApiError::Unprocessable("Invalid payload".into()));
-    };
+    let (s, _) = app.read_as(&headers, account, Role::User)?;
+    let conditions = super::filter::conditions(&Params::from_body(&body, "conversation")?)?;
     let mut list = Vec::new();
     for c in s.conversations.values().filter(|c| c.account_id == account) {
         let ok = super::filter::matches(&conditions, |key| {
@@ -318,16 +312,8 @@ pub async fn filter(
             list.push(c);
         }
     }
-    let page: usize = q
-        .get("page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1)
-        .max(1);
     let all = list.len();
-    let payload: Vec<Value> = list
-        .into_iter()
-        .skip((page - 1) * PER_PAGE)
-        .take(PER_PAGE)
+    let payload: Vec<Value> = params::paginate(list, params::page_number(&q), PER_PAGE)
         .map(|c| json::conversation(&s, c))
         .collect();
     Ok(Json(

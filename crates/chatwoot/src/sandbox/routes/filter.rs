@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::super::error::{ApiError, ApiResult};
+use super::super::params::Params;
 
 /// What a record holds for a filter key.
 #[derive(Debug)]
@@ -72,6 +73,14 @@ fn condition(field: &Value, op: &str, values: &[String], key: &str) -> ApiResult
             )));
         }
     })
+}
+
+/// The `payload` array of conditions; anything else is refused.
+pub fn conditions(p: &Params) -> ApiResult<Vec<Value>> {
+    match p.get("payload") {
+        Some(Value::Array(a)) => Ok(a.clone()),
+        _ => Err(ApiError::Unprocessable("Invalid payload".into())),
+    }
 }
 
 /// Evaluates the payload for one record; AND binds tighter than OR, as in the generated SQL.

@@ -11,11 +11,13 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::super::App;
+use super::super::auth::Role;
 use super::super::error::{ApiError, ApiResult, Errors};
 use super::super::json;
 use super::super::model::{Article, Category, Portal};
 use super::super::params::Params;
 use super::super::store::Store;
+use super::super::table::Scoped;
 
 fn portal_by_slug(s: &Store, account: u64, slug: &str) -> ApiResult<Portal> {
     s.portals
@@ -33,19 +35,11 @@ fn apply_portal(p: &mut Portal, params: &Params) {
         ("homepage_link", &mut p.homepage_link),
         ("page_title", &mut p.page_title),
     ] {
-        if params.has(key) {
-            *field = params.str(key);
-        }
+        params.assign_opt(key, field);
     }
-    if let Some(n) = params.str("name") {
-        p.name = n;
-    }
-    if let Some(sl) = params.str("slug") {
-        p.slug = sl;
-    }
-    if let Some(a) = params.bool("archived") {
-        p.archived = a;
-    }
+    params.assign_str("name", &mut p.name);
+    params.assign_str("slug", &mut p.slug);
+    params.assign_bool("archived", &mut p.archived);
     // Only allowed_locales, default_locale and website_token are kept.
     let config = params.object("config");
     for key in ["allowed_locales", "default_locale", "website_token"] {
@@ -81,17 +75,12 @@ pub async fn portals_index(
     Path(account): Path<u64>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
+    let (s, _) = app.read_as(&headers, account, Role::User)?;
     let list: Vec<Value> = s
-        .portals
-        .values()
-        .filter(|p| p.account_id == account)
+        .in_account::<Portal>(account)
         .map(|p| json::portal(p, &s))
         .collect();
-    Ok(Json(
-        json!({"payload": list, "meta": {"current_page": 1, "portals_count": list.len()}}),
-    ))
+    Ok(Json(listing(list, "portals_count")))
 }
 
 pub async fn portals_create(
@@ -100,8 +89,7 @@ pub async fn portals_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_admin()?;
+    let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
     let params = Params::from_body(&body, "portal")?;
     let mut p = Portal {
         id: 0,
@@ -118,10 +106,8 @@ pub async fn portals_create(
     };
     apply_portal(&mut p, &params);
     validate_portal(&s, &p)?;
-    p.id = s.next_id("portals");
-    let out = json::portal(&p, &s);
-    s.portals.insert(p.id, p);
-    Ok(Json(out))
+    let p = s.save(p);
+    Ok(Json(json::portal(&p, &s)))
 }
 
 pub async fn portals_show(
@@ -129,8 +115,7 @@ pub async fn portals_show(
     Path((account, slug)): Path<(u64, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
+    let (s, _) = app.read_as(&headers, account, Role::User)?;
     Ok(Json(json::portal(&portal_by_slug(&s, account, &slug)?, &s)))
 }
 
@@ -140,14 +125,72 @@ pub async fn portals_update(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_admin()?;
+    let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
     let mut p = portal_by_slug(&s, account, &slug)?;
     apply_portal(&mut p, &Params::from_body(&body, "portal")?);
     validate_portal(&s, &p)?;
-    let out = json::portal(&p, &s);
-    s.portals.insert(p.id, p);
-    Ok(Json(out))
+    let p = s.save(p);
+    Ok(Json(json::portal(&p, &s)))
+}
+
+/// Categories and articles: rows of one portal, listed by its slug.
+pub trait InPortal: Scoped {
+    /// The `meta` key counting the rows (`categories_count`).
+    const COUNT_KEY: &'static str;
+    /// The owning portal.
+    fn portal_id(&self) -> u64;
+    /// The view.
+    fn render(&self) -> Value;
+}
+
+impl InPortal for Category {
+    const COUNT_KEY: &'static str = "categories_count";
+    fn portal_id(&self) -> u64 {
+        self.portal_id
+    }
+    fn render(&self) -> Value {
+        json::category(self)
+    }
+}
+
+impl InPortal for Article {
+    const COUNT_KEY: &'static str = "articles_count";
+    fn portal_id(&self) -> u64 {
+        self.portal_id
+    }
+    fn render(&self) -> Value {
+        json::article(self)
+    }
+}
+
+/// `GET /portals/{slug}/categories` and `/articles`.
+pub async fn portal_index<T: InPortal>(
+    State(app): State<Arc<App>>,
+    Path((account, slug)): Path<(u64, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let (s, _) = app.read_as(&headers, account, Role::User)?;
+    let p = portal_by_slug(&s, account, &slug)?;
+    let list: Vec<Value> = T::table(&s)
+        .values()
+        .filter(|c| c.portal_id() == p.id)
+        .map(T::render)
+        .collect();
+    Ok(Json(listing(list, T::COUNT_KEY)))
+}
+
+/// A help-center index: `{payload, meta: {current_page: 1, <count_key>: n}}`.
+fn listing(list: Vec<Value>, count_key: &str) -> Value {
+    json!({"payload": list, "meta": {"current_page": 1, count_key: list.len()}})
+}
+
+/// The portal's `config.default_locale`, `en` when unset.
+fn default_locale(p: &Portal) -> String {
+    p.config
+        .get("default_locale")
+        .and_then(Value::as_str)
+        .unwrap_or("en")
+        .to_owned()
 }
 
 /// `Portal#allowed_locales`; a portal without the key makes Category raise (500, §2.11).
@@ -163,42 +206,18 @@ fn allowed_locales(p: &Portal) -> ApiResult<Vec<String>> {
     }
 }
 
-pub async fn categories_index(
-    State(app): State<Arc<App>>,
-    Path((account, slug)): Path<(u64, String)>,
-    headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
-    let p = portal_by_slug(&s, account, &slug)?;
-    let list: Vec<Value> = s
-        .categories
-        .values()
-        .filter(|c| c.portal_id == p.id)
-        .map(json::category)
-        .collect();
-    Ok(Json(
-        json!({"payload": list, "meta": {"current_page": 1, "categories_count": list.len()}}),
-    ))
-}
-
 pub async fn categories_create(
     State(app): State<Arc<App>>,
     Path((account, slug)): Path<(u64, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_admin()?;
+    let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
     let portal = portal_by_slug(&s, account, &slug)?;
     let params = Params::from_body(&body, "category")?;
-    let default_locale = portal
-        .config
-        .get("default_locale")
-        .and_then(Value::as_str)
-        .unwrap_or("en")
-        .to_owned();
-    let locale = params.str("locale").unwrap_or(default_locale);
+    let locale = params
+        .str("locale")
+        .unwrap_or_else(|| default_locale(&portal));
     let cat_slug = params.str("slug").unwrap_or_default();
     let mut e = Errors::default();
     if cat_slug.is_empty() {
@@ -220,9 +239,8 @@ pub async fn categories_create(
         );
     }
     e.into_result()?;
-    let id = s.next_id("categories");
-    let c = Category {
-        id,
+    let c = s.save(Category {
+        id: 0,
         account_id: account,
         portal_id: portal.id,
         name: params.str("name"),
@@ -233,10 +251,8 @@ pub async fn categories_create(
         icon: params.str("icon").unwrap_or_default(),
         parent_category_id: params.u64("parent_category_id"),
         associated_category_id: params.u64("associated_category_id"),
-    };
-    let out = json::category(&c);
-    s.categories.insert(id, c);
-    Ok(Json(json!({"payload": out})))
+    });
+    Ok(Json(json!({"payload": json::category(&c)})))
 }
 
 /// `"<unix_ts>-<title-param>"` (Article#ensure_slug).
@@ -252,33 +268,13 @@ fn parameterize(title: &str) -> String {
     out.trim_end_matches('-').to_owned()
 }
 
-pub async fn articles_index(
-    State(app): State<Arc<App>>,
-    Path((account, slug)): Path<(u64, String)>,
-    headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
-    let p = portal_by_slug(&s, account, &slug)?;
-    let list: Vec<Value> = s
-        .articles
-        .values()
-        .filter(|a| a.portal_id == p.id)
-        .map(json::article)
-        .collect();
-    Ok(Json(
-        json!({"payload": list, "meta": {"current_page": 1, "articles_count": list.len()}}),
-    ))
-}
-
 pub async fn articles_create(
     State(app): State<Arc<App>>,
     Path((account, slug)): Path<(u64, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_admin()?;
+    let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
     let portal = portal_by_slug(&s, account, &slug)?;
     let p = Params::from_body(&body, "article")?;
     let title = p.str("title").unwrap_or_default();
@@ -303,14 +299,7 @@ pub async fn articles_create(
     let locale = p
         .str("locale")
         .or_else(|| category.as_ref().map(|c| c.locale.clone()))
-        .unwrap_or_else(|| {
-            portal
-                .config
-                .get("default_locale")
-                .and_then(Value::as_str)
-                .unwrap_or("en")
-                .to_owned()
-        });
+        .unwrap_or_else(|| default_locale(&portal));
     let slug = p
         .str("slug")
         .filter(|x| !x.is_empty())
@@ -336,9 +325,8 @@ pub async fn articles_create(
         .max()
         .unwrap_or(0)
         + 10;
-    let id = s.next_id("articles");
-    let a = Article {
-        id,
+    let a = s.save(Article {
+        id: 0,
         account_id: account,
         portal_id: portal.id,
         category_id: category.map(|c| c.id),
@@ -353,8 +341,6 @@ pub async fn articles_create(
         associated_article_id: p.u64("associated_article_id"),
         meta: p.object("meta"),
         views: 0,
-    };
-    let out = json::article(&a);
-    s.articles.insert(id, a);
-    Ok(Json(json!({"payload": out})))
+    });
+    Ok(Json(json!({"payload": json::article(&a)})))
 }

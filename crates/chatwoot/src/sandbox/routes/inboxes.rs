@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::super::App;
+use super::super::auth::Role;
 use super::super::error::{ApiError, ApiResult};
 use super::super::json;
 use super::super::model::Inbox;
@@ -22,14 +23,8 @@ pub async fn inboxes_index(
     Path(account): Path<u64>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
-    let list: Vec<Value> = s
-        .inboxes
-        .values()
-        .filter(|i| i.account_id == account)
-        .map(json::inbox)
-        .collect();
+    let (s, _) = app.read_as(&headers, account, Role::User)?;
+    let list: Vec<Value> = s.in_account::<Inbox>(account).map(json::inbox).collect();
     Ok(Json(json!({"payload": list})))
 }
 
@@ -38,15 +33,12 @@ pub async fn inboxes_show(
     Path((account, id)): Path<(u64, u64)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
-    Ok(Json(json::inbox(s.inbox_in(account, id)?)))
+    let (s, _) = app.read_as(&headers, account, Role::User)?;
+    Ok(Json(json::inbox(s.scoped::<Inbox>(account, id)?)))
 }
 
 fn apply_inbox(i: &mut Inbox, p: &Params) {
-    if let Some(n) = p.str("name") {
-        i.name = n;
-    }
+    p.assign_str("name", &mut i.name);
     for (key, field) in [
         ("enable_auto_assignment", &mut i.enable_auto_assignment),
         ("greeting_enabled", &mut i.greeting_enabled),
@@ -62,19 +54,11 @@ fn apply_inbox(i: &mut Inbox, p: &Params) {
             &mut i.lock_to_single_conversation,
         ),
     ] {
-        if let Some(b) = p.bool(key) {
-            *field = b;
-        }
+        p.assign_bool(key, field);
     }
-    if p.has("greeting_message") {
-        i.greeting_message = p.str("greeting_message");
-    }
-    if p.has("out_of_office_message") {
-        i.out_of_office_message = p.str("out_of_office_message");
-    }
-    if let Some(tz) = p.str("timezone") {
-        i.timezone = tz;
-    }
+    p.assign_opt("greeting_message", &mut i.greeting_message);
+    p.assign_opt("out_of_office_message", &mut i.out_of_office_message);
+    p.assign_str("timezone", &mut i.timezone);
     let channel = Params(p.object("channel"));
     if channel.has("webhook_url") {
         i.webhook_url = channel.str("webhook_url").filter(|u| !u.is_empty());
@@ -89,8 +73,7 @@ pub async fn inboxes_create(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_admin()?;
+    let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
     let p = Params::from_body(&body, "inbox")?;
     let channel = Params(p.object("channel"));
     let channel_type = match channel.str("type").as_deref() {
@@ -137,7 +120,7 @@ pub async fn inboxes_create(
     };
     apply_inbox(&mut inbox, &p);
     s.inboxes.insert(id, inbox);
-    Ok(Json(json::inbox(s.inbox_in(account, id)?)))
+    Ok(Json(json::inbox(s.scoped::<Inbox>(account, id)?)))
 }
 
 pub async fn inboxes_update(
@@ -146,12 +129,11 @@ pub async fn inboxes_update(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_admin()?;
-    let mut inbox = s.inbox_in(account, id)?.clone();
+    let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
+    let mut inbox = s.scoped::<Inbox>(account, id)?.clone();
     apply_inbox(&mut inbox, &Params::from_body(&body, "inbox")?);
     s.inboxes.insert(id, inbox);
-    Ok(Json(json::inbox(s.inbox_in(account, id)?)))
+    Ok(Json(json::inbox(s.scoped::<Inbox>(account, id)?)))
 }
 
 pub async fn inboxes_destroy(
@@ -159,32 +141,16 @@ pub async fn inboxes_destroy(
     Path((account, id)): Path<(u64, u64)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_admin()?;
-    s.inbox_in(account, id)?;
-    s.inboxes.remove(&id);
+    let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
+    s.remove_scoped::<Inbox>(account, id)?;
     // DeleteObjectJob removes every conversation of the inbox.
-    let convs: Vec<u64> = s
-        .conversations
-        .values()
-        .filter(|c| c.inbox_id == id)
-        .map(|c| c.id)
-        .collect();
-    for c in convs {
-        super::conversations::remove_conversation(&mut s, c);
-    }
+    super::conversations::remove_conversations(&mut s, |c| c.inbox_id == id);
     s.contact_inboxes.retain(|_, ci| ci.inbox_id != id);
     Ok(StatusCode::OK.into_response())
 }
 
 fn members_payload(s: &Store, account: u64, inbox: &Inbox) -> Value {
-    let list: Vec<Value> = inbox
-        .member_ids
-        .iter()
-        .filter_map(|u| s.users.get(u))
-        .map(|u| json::agent(s, account, u))
-        .collect();
-    json!({"payload": list})
+    json!({"payload": json::agents(s, account, &inbox.member_ids)})
 }
 
 pub async fn inbox_members_show(
@@ -192,9 +158,8 @@ pub async fn inbox_members_show(
     Path((account, id)): Path<(u64, u64)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
-    let inbox = s.inbox_in(account, id)?;
+    let (s, _) = app.read_as(&headers, account, Role::User)?;
+    let inbox = s.scoped::<Inbox>(account, id)?;
     Ok(Json(members_payload(&s, account, inbox)))
 }
 
@@ -206,20 +171,15 @@ pub async fn inbox_members(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_admin()?;
+    let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
     let p = Params::from_body(&body, "inbox_member")?;
     let inbox_id = p.u64("inbox_id").ok_or(ApiError::NotFound)?;
-    let mut inbox = s.inbox_in(account, inbox_id)?.clone();
+    let mut inbox = s.scoped::<Inbox>(account, inbox_id)?.clone();
     let ids = p.ids("user_ids");
     if ids.iter().any(|u| s.account_user(account, *u).is_none()) {
         return Err(ApiError::NotFound);
     }
-    match method.as_str() {
-        "POST" => super::people::add_unique(&mut inbox.member_ids, &ids),
-        "PATCH" => inbox.member_ids = ids,
-        _ => inbox.member_ids.retain(|u| !ids.contains(u)),
-    }
+    super::people::apply_members(&method, &mut inbox.member_ids, &ids);
     s.inboxes.insert(inbox_id, inbox.clone());
     if method == axum::http::Method::DELETE {
         return Ok(StatusCode::OK.into_response());

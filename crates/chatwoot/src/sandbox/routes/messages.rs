@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value, json};
 
 use super::super::App;
+use super::super::auth::Role;
 use super::super::effects::{NewMessage, Upload};
 use super::super::error::{ApiError, ApiResult};
 use super::super::json;
@@ -92,8 +93,7 @@ pub async fn create(
             .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
         (Params::from_body(&body, "message")?, Vec::new())
     };
-    let mut s = app.write();
-    let caller = s.authorize(&headers, account)?;
+    let (mut s, caller) = app.write_as(&headers, account, Role::Any)?;
     let pk = s.conversation_pk(account, display)?;
     let id = s.create_message(pk, new_message_from(&p, uploads), &caller)?;
     let m = s.messages.get(&id).ok_or(ApiError::NotFound)?;
@@ -106,8 +106,7 @@ pub async fn index(
     Query(q): Query<params::Query>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let s = app.read();
-    s.authorize(&headers, account)?.require_user()?;
+    let (s, _) = app.read_as(&headers, account, Role::User)?;
     let pk = s.conversation_pk(account, display)?;
     let c = s.conversations.get(&pk).ok_or(ApiError::NotFound)?;
     let num = |k: &str| {
@@ -138,11 +137,7 @@ pub async fn index(
         (None, None) => last_n(all, 20),
     };
     let payload: Vec<Value> = picked.iter().map(|m| json::message(&s, m)).collect();
-    let contact = s.contacts.get(&c.contact_id).map(|ct| {
-        json!({"additional_attributes": ct.additional_attributes, "custom_attributes": ct.custom_attributes,
-               "email": ct.email, "id": ct.id, "identifier": ct.identifier, "name": ct.name,
-               "phone_number": ct.phone_number, "thumbnail": "", "blocked": ct.blocked, "type": "contact"})
-    });
+    let contact = s.contacts.get(&c.contact_id).map(json::contact_push);
     let mut meta = json!({
         "labels": c.labels,
         "additional_attributes": c.additional_attributes,
@@ -151,9 +146,7 @@ pub async fn index(
         "assignee_last_seen_at": c.assignee_last_seen_at.map(json::iso),
     });
     if let Some(u) = c.assignee_id.and_then(|u| s.users.get(&u)) {
-        meta["assignee"] = json!({"id": u.id, "name": u.name, "available_name": json::available_name(u),
-                                  "avatar_url": "", "type": "user",
-                                  "availability_status": s.availability_status(account, u.id), "thumbnail": ""});
+        meta["assignee"] = json::user_push(&s, account, u);
     }
     Ok(Json(json!({"meta": meta, "payload": payload})))
 }
@@ -169,8 +162,7 @@ pub async fn destroy(
     Path((account, display, id)): Path<(u64, u64, u64)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_user()?;
+    let (mut s, _) = app.write_as(&headers, account, Role::User)?;
     let pk = s.conversation_pk(account, display)?;
     let m = s
         .messages
@@ -195,8 +187,7 @@ pub async fn update(
     body: axum::body::Bytes,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let mut s = app.write();
-    s.authorize(&headers, account)?.require_user()?;
+    let (mut s, _) = app.write_as(&headers, account, Role::User)?;
     let pk = s.conversation_pk(account, display)?;
     let api = s
         .conversations

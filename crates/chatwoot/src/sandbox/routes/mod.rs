@@ -3,6 +3,7 @@
 mod admin;
 mod attributes;
 mod contact_inboxes;
+mod contact_search;
 mod contacts;
 mod conversation_actions;
 mod conversations;
@@ -12,6 +13,7 @@ mod inboxes;
 mod messages;
 mod people;
 mod platform;
+mod resource;
 
 use std::sync::Arc;
 
@@ -23,14 +25,18 @@ use axum::routing::{delete, get, patch, post};
 use serde_json::json;
 
 use super::App;
+use super::model::{Article, CannedResponse, Category, CustomAttributeDefinition, Label, Team};
 
 /// Every route the sandbox serves.
 pub fn router(app: Arc<App>) -> Router {
     let acct = Router::new()
         .route("/", get(people::account_show))
-        .route("/contacts", get(contacts::index).post(contacts::create))
-        .route("/contacts/search", get(contacts::search))
-        .route("/contacts/filter", post(contacts::filter))
+        .route(
+            "/contacts",
+            get(contact_search::index).post(contacts::create),
+        )
+        .route("/contacts/search", get(contact_search::search))
+        .route("/contacts/filter", post(contact_search::filter))
         .route(
             "/contacts/{id}",
             get(contacts::show)
@@ -104,35 +110,36 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route(
             "/labels",
-            get(admin::labels_index).post(admin::labels_create),
+            get(resource::index::<Label>).post(resource::create::<Label>),
         )
         .route(
             "/labels/{id}",
-            get(admin::labels_show)
-                .patch(admin::labels_update)
-                .put(admin::labels_update)
-                .delete(admin::labels_destroy),
+            get(resource::show::<Label>)
+                .patch(resource::update::<Label>)
+                .put(resource::update::<Label>)
+                .delete(resource::destroy::<Label>),
         )
         .route(
             "/canned_responses",
-            get(admin::canned_index).post(admin::canned_create),
+            get(resource::index::<CannedResponse>).post(resource::create::<CannedResponse>),
         )
         .route(
             "/canned_responses/{id}",
-            patch(admin::canned_update)
-                .put(admin::canned_update)
-                .delete(admin::canned_destroy),
+            patch(resource::update::<CannedResponse>)
+                .put(resource::update::<CannedResponse>)
+                .delete(resource::destroy::<CannedResponse>),
         )
         .route(
             "/custom_attribute_definitions",
-            get(attributes::attributes_index).post(attributes::attributes_create),
+            get(resource::index::<CustomAttributeDefinition>)
+                .post(resource::create::<CustomAttributeDefinition>),
         )
         .route(
             "/custom_attribute_definitions/{id}",
-            get(attributes::attributes_show)
-                .patch(attributes::attributes_update)
-                .put(attributes::attributes_update)
-                .delete(attributes::attributes_destroy),
+            get(resource::show::<CustomAttributeDefinition>)
+                .patch(resource::update::<CustomAttributeDefinition>)
+                .put(resource::update::<CustomAttributeDefinition>)
+                .delete(resource::destroy::<CustomAttributeDefinition>),
         )
         .route("/upload", post(admin::upload))
         .route(
@@ -151,14 +158,14 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route(
             "/teams",
-            get(people::teams_index).post(people::teams_create),
+            get(resource::index::<Team>).post(resource::create::<Team>),
         )
         .route(
             "/teams/{id}",
-            get(people::teams_show)
-                .patch(people::teams_update)
-                .put(people::teams_update)
-                .delete(people::teams_destroy),
+            get(resource::show::<Team>)
+                .patch(resource::update::<Team>)
+                .put(resource::update::<Team>)
+                .delete(resource::destroy::<Team>),
         )
         .route(
             "/teams/{id}/team_members",
@@ -194,11 +201,11 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route(
             "/portals/{slug}/categories",
-            get(help_center::categories_index).post(help_center::categories_create),
+            get(help_center::portal_index::<Category>).post(help_center::categories_create),
         )
         .route(
             "/portals/{slug}/articles",
-            get(help_center::articles_index).post(help_center::articles_create),
+            get(help_center::portal_index::<Article>).post(help_center::articles_create),
         );
     let platform = Router::new()
         .route("/accounts", post(platform::accounts_create))

@@ -55,9 +55,7 @@ pub async fn accounts_show(
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let s = app.read();
-    s.authorize_platform(&headers)?;
-    s.accounts.get(&id).ok_or(ApiError::NotFound)?;
-    s.require_permissible("Account", id)?;
+    s.platform_account(&headers, id)?;
     Ok(Json(account_json(&s, id)?))
 }
 
@@ -78,9 +76,7 @@ pub async fn account_users(
     body: Bytes,
 ) -> ApiResult<Response> {
     let mut s = app.write();
-    s.authorize_platform(&headers)?;
-    s.accounts.get(&account).ok_or(ApiError::NotFound)?;
-    s.require_permissible("Account", account)?;
+    s.platform_account(&headers, account)?;
     match method.as_str() {
         "GET" => {
             let ids: Vec<u64> = s
@@ -101,10 +97,7 @@ pub async fn account_users(
                 .u64("user_id")
                 .filter(|u| s.users.contains_key(u))
                 .ok_or_else(|| ApiError::invalid("user", "User must exist"))?;
-            let role = p.str("role").unwrap_or_else(|| "agent".into());
-            if role != "agent" && role != "administrator" {
-                return Err(ApiError::Internal(format!("'{role}' is not a valid role")));
-            }
+            let role = rules::account_role(p.str("role"))?;
             let id = s.add_account_user(account, user, &role);
             Ok(Json(account_user_json(&s, id)).into_response())
         }
@@ -127,11 +120,7 @@ pub async fn users_create(
     let mut s = app.write();
     s.authorize_platform(&headers)?;
     let p = Params::from_body(&body, "user")?;
-    let email = rules::normalize_email(p.str("email").as_deref())
-        .ok_or_else(|| ApiError::invalid("email", "Email can't be blank"))?;
-    if !rules::email_is_valid(&email) {
-        return Err(ApiError::invalid("email", "Email is invalid"));
-    }
+    let email = rules::required_email(p.str("email").as_deref())?;
     let id = match s.users.values().find(|u| u.email == email) {
         Some(u) => u.id,
         None => {
@@ -160,9 +149,7 @@ pub async fn users_show(
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let s = app.read();
-    s.authorize_platform(&headers)?;
-    let u = s.users.get(&id).ok_or(ApiError::NotFound)?;
-    s.require_permissible("User", id)?;
+    let u = s.platform_user(&headers, id)?;
     Ok(Json(json::platform_user(&s, u)))
 }
 
@@ -173,9 +160,7 @@ pub async fn users_update(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let mut s = app.write();
-    s.authorize_platform(&headers)?;
-    s.users.get(&id).ok_or(ApiError::NotFound)?;
-    s.require_permissible("User", id)?;
+    s.platform_user(&headers, id)?;
     let p = Params::from_body(&body, "user")?;
     let email = p.str("email").map(|e| e.to_lowercase());
     if email
@@ -205,9 +190,7 @@ pub async fn users_destroy(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let mut s = app.write();
-    s.authorize_platform(&headers)?;
-    s.users.get(&id).ok_or(ApiError::NotFound)?;
-    s.require_permissible("User", id)?;
+    s.platform_user(&headers, id)?;
     s.users.remove(&id);
     s.account_users.retain(|_, au| au.user_id != id);
     Ok(StatusCode::OK.into_response())
@@ -220,9 +203,7 @@ pub async fn users_token(
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let s = app.read();
-    s.authorize_platform(&headers)?;
-    let u = s.users.get(&id).ok_or(ApiError::NotFound)?;
-    s.require_permissible("User", id)?;
+    let u = s.platform_user(&headers, id)?;
     Ok(Json(
         json!({"access_token": u.access_token, "expiry": null, "user": {
         "id": u.id, "name": u.name, "display_name": u.display_name, "email": u.email,
@@ -237,9 +218,7 @@ pub async fn users_login(
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let s = app.read();
-    s.authorize_platform(&headers)?;
-    s.users.get(&id).ok_or(ApiError::NotFound)?;
-    s.require_permissible("User", id)?;
+    s.platform_user(&headers, id)?;
     Ok(Json(
         json!({"url": format!("/app/login?email=user{id}&sso_auth_token={}", s.secure_token("sso", id))}),
     ))
