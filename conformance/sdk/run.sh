@@ -94,7 +94,14 @@ stop_sandbox() {
     SANDBOX_PID=""
   fi
 }
-trap stop_sandbox EXIT
+# A temporary output folder is removed after a passing run and kept after a failing one.
+KEEP_OUT="${DESKMOVE_SDK_OUT:+yes}"
+on_exit() {
+  local rc=$?
+  stop_sandbox
+  if [[ -z "$KEEP_OUT" && $rc -eq 0 ]]; then rm -rf "$OUT"; fi
+}
+trap on_exit EXIT
 trap 'exit 130' INT TERM
 
 BASE_URL=""
@@ -170,7 +177,11 @@ if ((TIGHT_LIMIT > 0)); then
   run_once 3-tight-rate-limit 4 --rate-limit "$TIGHT_LIMIT"
 fi
 
-say "exports and totals in $OUT"
+if [[ -n "$KEEP_OUT" ]]; then
+  say "exports and totals in $OUT"
+else
+  say "exports and totals in $OUT (removed if every check passes)"
+fi
 status=0
 "$PY" "$HERE/compare.py" report "$OUT" || status=$?
 exit "$status"
