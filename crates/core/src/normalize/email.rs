@@ -119,6 +119,14 @@ fn canonical(raw: &str) -> Result<String, EmailIssue> {
     if local.is_empty() {
         return Err(invalid("the email address has nothing before the '@'"));
     }
+    // RFC 5321 allows a quoted local part holding '@' or spaces, but no helpdesk accepts one
+    // (Chatwoot's Devise regex is `[^@\s]+@[^@\s]+`: ../shared/research/chatwoot.md §0.6), and
+    // a second '@' breaks every tool downstream. Such an address is kept as received, not used.
+    if local.contains(['@', '"']) {
+        return Err(invalid(
+            "the email address has a quoted part or a second '@', which helpdesks refuse",
+        ));
+    }
     if domain.is_empty() {
         return Err(invalid("the email address has no domain after the '@'"));
     }

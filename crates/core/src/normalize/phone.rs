@@ -142,9 +142,16 @@ impl PhoneNormalizer {
             });
             return out;
         }
-        match self.parse_valid(trimmed) {
-            Some(number) => {
-                out.e164 = Some(number.format().mode(Mode::E164).to_string());
+        // libphonenumber accepts some 16- and 17-digit German numbers as valid, but E.164 holds at
+        // most 15 digits and targets check it (Chatwoot: `\+[1-9]\d{1,14}\z`,
+        // ../shared/research/chatwoot.md §0.6); such a number is kept raw with a problem.
+        let parsed = self
+            .parse_valid(trimmed)
+            .map(|number| (number.format().mode(Mode::E164).to_string(), number))
+            .filter(|(e164, _)| is_e164(e164));
+        match parsed {
+            Some((e164, number)) => {
+                out.e164 = Some(e164);
                 out.extension = number.extension().map(|ext| ext.to_string());
             }
             None => {
@@ -176,6 +183,15 @@ impl PhoneNormalizer {
         }
         parse_checked(self.region, &format!("+{rest}"))
     }
+}
+
+/// `+` then 2 to 15 digits, the first not 0.
+fn is_e164(text: &str) -> bool {
+    text.strip_prefix('+').is_some_and(|digits| {
+        (2..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+    })
 }
 
 /// Parses and keeps only numbers libphonenumber's metadata says are valid, so that junk such as

@@ -56,6 +56,7 @@ pub(super) fn build() -> HtmlToMarkdown {
         .add_handler(vec!["img"], image)
         .add_handler(vec!["table"], table::table)
         .add_handler(vec!["pre"], preformatted)
+        .add_handler(vec!["code"], code)
         .build()
 }
 
@@ -139,6 +140,50 @@ fn preformatted(handlers: &dyn Handlers, element: Element) -> Option<HandlerResu
     let longest_run = content.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest_run.max(2) + 1);
     Some(format!("\n\n{fence}{language}\n{content}\n{fence}\n\n").into())
+}
+
+/// Inline `code`: a Markdown code span cannot contain a blank line (the paragraph ends there and
+/// what was code becomes live Markdown, even raw HTML), and CommonMark turns its line endings into
+/// spaces anyway; so every white-space run holding a line break becomes one space. Code inside
+/// `pre` is a block and goes to htmd.
+fn code(handlers: &dyn Handlers, element: Element) -> Option<HandlerResult> {
+    let in_pre = {
+        let parent = element.node.parent.take();
+        let is_pre = parent
+            .as_ref()
+            .and_then(std::rc::Weak::upgrade)
+            .is_some_and(
+                |p| matches!(&p.data, NodeData::Element { name, .. } if &*name.local == "pre"),
+            );
+        element.node.parent.set(parent);
+        is_pre
+    };
+    if in_pre {
+        return handlers.fallback(element);
+    }
+    let content = handlers.walk_children(element.node).content;
+    let mut flat = String::with_capacity(content.len());
+    for (i, line) in content.split('\n').enumerate() {
+        if i == 0 {
+            flat.push_str(line);
+        } else {
+            flat.truncate(flat.trim_end().len());
+            flat.push(' ');
+            flat.push_str(line.trim_start());
+        }
+    }
+    let flat = flat.trim();
+    if flat.is_empty() {
+        return None;
+    }
+    let longest_run = flat.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
+    let pad = if flat.starts_with('`') || flat.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    Some(format!("{fence}{pad}{flat}{pad}{fence}").into())
 }
 
 /// `![alt](src)`, recording `src` so the caller can re-host the picture.

@@ -134,7 +134,7 @@ fn image_source(value: &str) -> Option<Cow<'_, str>> {
         return raster
             .iter()
             .any(|mime| strip_prefix_ignore_case(data, mime).is_some())
-            .then(|| Cow::Owned(trimmed.to_owned()));
+            .then(|| Cow::Owned(encode_unsafe(trimmed)));
     }
     url_with_scheme(value, IMAGE_SCHEMES)
 }
@@ -166,6 +166,9 @@ fn encode_unsafe(url: &str) -> String {
             '<' => out.push_str("%3C"),
             '>' => out.push_str("%3E"),
             '`' => out.push_str("%60"),
+            // A backslash escapes the next character in a Markdown destination, so the URL a
+            // renderer reads would differ from the one reported for re-hosting.
+            '\\' => out.push_str("%5C"),
             c if c.is_control() || c.is_whitespace() => {
                 let mut buf = [0u8; 4];
                 for b in c.encode_utf8(&mut buf).bytes() {

@@ -1,0 +1,7 @@
+//! Fuzz target `email`: the invariants of `deskmove_fuzz::email` (see that module's docs).
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| deskmove_fuzz::run(deskmove_fuzz::email::check, data));
