@@ -64,3 +64,11 @@ fn numbers_longer_than_e164_allows_are_kept_raw() {
     assert_eq!(n.e164, None);
     assert!(n.issue.is_some());
 }
+
+/// See: fuzz/corpus/html_to_markdown/seed-regression-lt_before_dropped_image.html
+#[test]
+fn a_less_than_before_a_dropped_image_never_forms_a_tag() {
+    let md = to_markdown("<<img>x>").unwrap().markdown;
+    assert!(!md.contains("<x"), "{md:?}");
+    assert!(md.contains("&lt;x"), "{md:?}");
+}

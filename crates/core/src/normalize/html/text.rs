@@ -20,7 +20,8 @@ pub(super) const MAX_DEPTH: usize = 96;
 const VOID: &[&str] = &["br", "hr", "img"];
 
 /// Prepares ammonia's serialised output for htmd:
-/// - in text outside `pre`/`code`, `&lt;` before a letter, `/`, `!` or `?` becomes `&amp;lt;`,
+/// - in text outside `pre`/`code`, `&lt;` before a letter, `/`, `!`, `?` or the end of the text
+///   becomes `&amp;lt;`,
 ///   and `&amp;` that starts an entity reference (`&amp;copy;`, `&amp;#169;`) becomes
 ///   `&amp;amp;` (see the module docs);
 /// - elements nested deeper than [`MAX_DEPTH`] are unwrapped.
@@ -111,11 +112,14 @@ fn push_protected(out: &mut String, text: &str) {
     while let Some(at) = rest.find('&') {
         out.push_str(&rest[..at]);
         let tail = &rest[at..];
+        // A `<` that ends the text is protected too: the element after it may vanish (an
+        // `<img>` without a source) and leave the `<` against a letter (fuzz finding
+        // `seed-regression-lt_before_dropped_image`).
         if let Some(after) = tail.strip_prefix("&lt;")
             && after
                 .bytes()
                 .next()
-                .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'!' | b'?'))
+                .is_none_or(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'!' | b'?'))
         {
             out.push_str("&amp;lt;");
             rest = after;
