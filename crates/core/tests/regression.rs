@@ -72,3 +72,18 @@ fn a_less_than_before_a_dropped_image_never_forms_a_tag() {
     assert!(!md.contains("<x"), "{md:?}");
     assert!(md.contains("&lt;x"), "{md:?}");
 }
+
+/// See: fuzz/corpus/html_to_markdown/seed-regression-pipe_in_image_source_in_table.html
+#[test]
+fn a_pipe_in_an_image_source_reads_the_same_inside_a_table() {
+    let html = r#"<table><thead><tr><th>Plan</th></tr></thead><tbody><tr><td><img src="https://x.example/a|b.png"></td></tr></tbody></table>"#;
+    let converted = to_markdown(html).unwrap();
+    assert_eq!(converted.images, ["https://x.example/a%7Cb.png"]);
+    assert!(
+        converted
+            .markdown
+            .contains("](https://x.example/a%7Cb.png)"),
+        "{}",
+        converted.markdown
+    );
+}

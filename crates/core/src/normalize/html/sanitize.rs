@@ -169,6 +169,9 @@ fn encode_unsafe(url: &str) -> String {
             // A backslash escapes the next character in a Markdown destination, so the URL a
             // renderer reads would differ from the one reported for re-hosting.
             '\\' => out.push_str("%5C"),
+            // A `|` in a table cell is escaped as `\|` by the table writer; encoded, a URL reads
+            // the same in a cell and outside one.
+            '|' => out.push_str("%7C"),
             c if c.is_control() || c.is_whitespace() => {
                 let mut buf = [0u8; 4];
                 for b in c.encode_utf8(&mut buf).bytes() {
