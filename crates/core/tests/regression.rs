@@ -87,3 +87,19 @@ fn a_pipe_in_an_image_source_reads_the_same_inside_a_table() {
         converted.markdown
     );
 }
+
+/// See: fuzz/corpus/html_to_markdown/seed-regression-bang_before_link.html
+#[test]
+fn an_exclamation_mark_before_a_link_never_makes_it_an_image() {
+    let converted =
+        to_markdown(r#"<p>Click!<a href="https://x.example/help">here</a></p>"#).unwrap();
+    assert!(!converted.markdown.contains("!["), "{}", converted.markdown);
+    assert!(
+        converted
+            .markdown
+            .contains("Click&#33;[here](https://x.example/help)"),
+        "{}",
+        converted.markdown
+    );
+    assert!(converted.images.is_empty());
+}
