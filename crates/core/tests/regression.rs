@@ -103,3 +103,11 @@ fn an_exclamation_mark_before_a_link_never_makes_it_an_image() {
     );
     assert!(converted.images.is_empty());
 }
+
+/// See: fuzz/corpus/html_to_markdown/seed-regression-bang_before_link_after_end_tag.html
+#[test]
+fn an_exclamation_mark_before_an_end_tag_and_a_link_never_makes_an_image() {
+    let converted = to_markdown(r#"<a>C!<a href=el">C"#).unwrap();
+    assert!(!converted.markdown.contains("!["), "{}", converted.markdown);
+    assert!(converted.images.is_empty());
+}

@@ -83,8 +83,12 @@ pub(super) fn prepare(html: &str) -> String {
     out
 }
 
-/// Whether `s` starts with an `<a>` start tag.
-fn starts_anchor(s: &str) -> bool {
+/// Whether `s` starts with an `<a>` start tag, after any end tags (an `<a>` without `href`
+/// writes nothing at its end, so `<a>C!</a><a href=..>` puts the `!` against the link too).
+fn starts_anchor(mut s: &str) -> bool {
+    while s.starts_with("</") {
+        s = &s[tag_end(s)..];
+    }
     s.strip_prefix("<a")
         .or_else(|| s.strip_prefix("<A"))
         .and_then(|after| after.chars().next())
