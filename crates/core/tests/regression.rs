@@ -111,3 +111,10 @@ fn an_exclamation_mark_before_an_end_tag_and_a_link_never_makes_an_image() {
     assert!(!converted.markdown.contains("!["), "{}", converted.markdown);
     assert!(converted.images.is_empty());
 }
+
+/// See: fuzz/corpus/html_to_markdown/seed-regression-lt_before_vanishing_table.html
+#[test]
+fn a_less_than_before_collapsing_white_space_never_forms_a_tag() {
+    let md = to_markdown("<table><\n<table>e>").unwrap().markdown;
+    assert!(!md.contains("<e"), "{md:?}");
+}

@@ -20,8 +20,7 @@ pub(super) const MAX_DEPTH: usize = 96;
 const VOID: &[&str] = &["br", "hr", "img"];
 
 /// Prepares ammonia's serialised output for htmd:
-/// - in text outside `pre`/`code`, `&lt;` before a letter, `/`, `!`, `?` or the end of the text
-///   becomes `&amp;lt;`,
+/// - in text outside `pre`/`code`, every `&lt;` becomes `&amp;lt;`,
 ///   and `&amp;` that starts an entity reference (`&amp;copy;`, `&amp;#169;`) becomes
 ///   `&amp;amp;` (see the module docs);
 /// - elements nested deeper than [`MAX_DEPTH`] are unwrapped.
@@ -133,15 +132,11 @@ fn push_protected(out: &mut String, text: &str) {
     while let Some(at) = rest.find('&') {
         out.push_str(&rest[..at]);
         let tail = &rest[at..];
-        // A `<` that ends the text is protected too: the element after it may vanish (an
-        // `<img>` without a source) and leave the `<` against a letter (fuzz finding
-        // `seed-regression-lt_before_dropped_image`).
-        if let Some(after) = tail.strip_prefix("&lt;")
-            && after
-                .bytes()
-                .next()
-                .is_none_or(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'!' | b'?'))
-        {
+        // Every `<` in text stays an entity: whether it could start a tag depends on what
+        // follows, and what follows can change when an element vanishes or white space
+        // collapses (`<table><\n<table>e>` became `<e>`: fuzz findings
+        // `seed-regression-lt_*`). CommonMark renders `&lt;` as "<".
+        if let Some(after) = tail.strip_prefix("&lt;") {
             out.push_str("&amp;lt;");
             rest = after;
         } else if let Some(after) = tail.strip_prefix("&amp;")
@@ -243,7 +238,7 @@ mod tests {
         let html = "<p>a &lt;b&gt; &lt; 3 &amp;copy; &amp;#169; AT&amp;T</p><pre><code>&lt;b&gt; &amp;copy;</code></pre>";
         assert_eq!(
             prepare(html),
-            "<p>a &amp;lt;b&gt; &lt; 3 &amp;amp;copy; &amp;amp;#169; AT&amp;T</p><pre><code>&lt;b&gt; &amp;copy;</code></pre>"
+            "<p>a &amp;lt;b&gt; &amp;lt; 3 &amp;amp;copy; &amp;amp;#169; AT&amp;T</p><pre><code>&lt;b&gt; &amp;copy;</code></pre>"
         );
     }
 
