@@ -1,6 +1,7 @@
 //! The canonical vocabulary every deskmove crate speaks: records, keys, error kinds,
 //! per-record problems and the normalisers that turn vendor values into canonical ones.
 
+pub mod connector;
 pub mod error;
 pub mod hash;
 pub mod key;

@@ -6,14 +6,18 @@
 //! Vendor-specific shapes (error bodies, rate-limit headers) stay in the vendor crates: the kit
 //! decides *when* something happens, the vendor decides *what it looks like*.
 
+pub mod clock;
 pub mod faults;
 pub mod openapi;
 pub mod rng;
+pub mod sandbox;
 pub mod server;
 pub mod stats;
 pub mod window;
 
+pub use clock::SandboxClock;
 pub use faults::{FaultInjector, Faults, FaultsParseError, InjectedFault, with_faults};
+pub use sandbox::{Sandbox, SandboxError, SandboxStats};
 pub use server::{Server, serve, serve_on};
 pub use stats::{CallStats, with_call_stats};
 pub use window::{FixedWindow, WindowDecision};
