@@ -1,15 +1,16 @@
-//! Message-create throughput of the Chatwoot sandbox with rack-attack off (issue R1.3: ≥ 3,000
+//! Message-create throughput of the Chatwoot sandbox with rack-attack off (target: ≥ 3,000
 //! creates/s on the project machine). Real HTTP over 127.0.0.1 from a pooled reqwest client;
 //! messages alternate incoming/outgoing (outgoing ones go through Liquid rendering) and are spread
 //! over enough conversations to stay under the 200/min/conversation flood guard, which stays on.
 //!
-//! Run: `cargo run --release -p deskmove-chatwoot --example bench_messages [total] [concurrency]`.
+//! Run: `cargo run --release -p deskmove-chatwoot-sandbox --example bench_messages [total] [concurrency]`.
 //! Writes `bench/results/chatwoot-sandbox.json`.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use deskmove_chatwoot::sandbox::{ChatwootSandbox, SandboxArgs};
+use deskmove_chatwoot_sandbox::{RunningSandbox, SandboxArgs};
+use deskmove_sandbox::Sandbox;
 use serde_json::{Value, json};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -42,7 +43,7 @@ async fn main() -> Result<(), BoxError> {
     let per_conversation = 150;
     let conversations = total.div_ceil(per_conversation);
 
-    let sandbox = ChatwootSandbox::start(SandboxArgs {
+    let sandbox = RunningSandbox::start(SandboxArgs {
         rate_limit: 0,
         no_rack_attack: true,
         ..SandboxArgs::default()
@@ -118,7 +119,7 @@ async fn main() -> Result<(), BoxError> {
         errors += t.await?;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let stored = sandbox.dump()["messages"].as_array().map_or(0, Vec::len);
+    let stored = sandbox.inspect()["messages"].as_array().map_or(0, Vec::len);
     let rate = (total - errors) as f64 / elapsed;
     let result = json!({
         "benchmark": "chatwoot-sandbox message creates over HTTP (rack-attack off, flood guard on)",
@@ -133,7 +134,7 @@ async fn main() -> Result<(), BoxError> {
         "date": jiff::Timestamp::now().to_string(),
     });
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../bench/results/chatwoot-sandbox.json");
+        .join("../../../bench/results/chatwoot-sandbox.json");
     std::fs::create_dir_all(out.parent().ok_or("no parent")?)?;
     std::fs::write(&out, serde_json::to_string_pretty(&result)? + "\n")?;
     println!("{result}");

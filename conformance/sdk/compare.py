@@ -19,7 +19,7 @@ from pathlib import Path
 
 # (export count, expected keys to try in order, required). Required ones are the acceptance list
 # of R1.2; the others are checked when the sandbox reports them. Key names are those of the
-# Intercom sandbox's `/__sandbox/expected` (crates/intercom, module `sandbox`, observe.rs).
+# Intercom sandbox's `/__sandbox/expected` (crate deskmove-intercom-sandbox, inspect.rs).
 CHECKS = [
     # GET /admins lists current teammates; departed ones only author old parts.
     ("admins", ["admins"], True),

@@ -119,6 +119,7 @@ fn status_shows_what_the_store_holds_as_text_and_json() {
                 command: "export".into(),
                 source_system: Some("intercom".into()),
                 target_system: None,
+                target: None,
                 started_at: jiff::Timestamp::now(),
             })
             .await

@@ -1,4 +1,6 @@
-//! Intercom for deskmove: the local Intercom sandbox (a faithful simulator of
-//! Intercom's REST API serving the synthetic world) and, later, the extractor.
-
-pub mod sandbox;
+//! The Intercom connector: it will hold the Intercom source (its configuration, client, wire
+//! types, mapping to canonical records and extraction) and, later, the Intercom target.
+//!
+//! Its tests run against `deskmove-intercom-sandbox`, a local Intercom serving the synthetic
+//! company, which is a separate crate so the oracle stays independent of the code it checks.
+#![deny(missing_docs)]

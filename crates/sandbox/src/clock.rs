@@ -77,7 +77,10 @@ mod tests {
     #[test]
     fn a_real_clock_follows_the_system_time() {
         let clock = SandboxClock::real();
-        let system = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+        let system = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
         assert!((clock.now_secs() - system).abs() <= 1);
     }
 }

@@ -1,11 +1,13 @@
-//! Switchable faults for sandboxes: server errors, connection resets, 429 storms, truncated and
-//! slow bodies, and fixed latency. Decisions come from a seed and the request number, so a failing
-//! run can be replayed exactly.
+//! Switchable faults for sandboxes, shaped like the vendors' own failures: server errors,
+//! connections closed without an answer, 429 storms that last for a span of time, bodies cut off
+//! short of their `Content-Length`, slow bodies, and fixed latency. Which request misbehaves comes
+//! from a seed and the request number, so a failing run can be replayed; only a storm's end
+//! depends on the clock.
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
@@ -14,29 +16,39 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use futures::stream;
+use futures::{StreamExt, stream};
+use tokio::time::Instant;
 
 use crate::rng::unit;
 
-/// How many consecutive requests a 429 storm lasts once it starts.
-pub const STORM_LENGTH: u64 = 20;
+/// How long a 429 storm lasts once it starts, unless [`FaultInjector::with_storm_span`] says
+/// otherwise. After a storm ends, no new one starts for one more span.
+pub const STORM_SPAN: Duration = Duration::from_secs(2);
+
+/// How long a truncated body stays open after its part went out, so the part reaches the client
+/// before the connection is cut (hyper drops whatever it still holds when a body fails).
+const CUT_PAUSE: Duration = Duration::from_millis(20);
 
 /// Fault probabilities, each per request, from `--faults`.
 ///
 /// Written as comma-separated `name=probability` pairs, e.g.
 /// `5xx=0.05,reset=0.01,storm=0.02,truncate=0.01,slow=0.02`; `none` or an empty string turns all
-/// faults off.
+/// faults off. The sandbox's own `/__sandbox/` endpoints are never faulted.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Faults {
-    /// Probability of a 500/502/503 answer (vendor-shaped body).
+    /// `5xx`: probability of a 500, 502 or 503 answer, its body shaped like the vendor's.
     pub server_error: f64,
-    /// Probability of a connection reset after the headers.
+    /// `reset`: probability that the connection closes before any of the answer is sent.
     pub reset: f64,
-    /// Probability that a storm of [`STORM_LENGTH`] consecutive 429 answers starts.
+    /// `storm`: probability that a 429 storm starts. For [`STORM_SPAN`] every request then gets
+    /// 429, each telling when the storm ends in the vendor's own headers; once the span is over
+    /// the storm is over for everyone, and no new storm starts for another span, so a client that
+    /// waits out the advertised reset gets through.
     pub storm: f64,
-    /// Probability that the body is cut short of its `Content-Length`.
+    /// `truncate`: probability that the status, the headers (with the full `Content-Length`) and
+    /// half the body go out, then the connection is cut.
     pub truncate: f64,
-    /// Probability that the body trickles out over [`Faults::SLOW_BODY`].
+    /// `slow`: probability that the body trickles out over [`Faults::SLOW_BODY`].
     pub slow: f64,
 }
 
@@ -114,13 +126,17 @@ impl fmt::Display for Faults {
     }
 }
 
-/// A fault whose response body the vendor shapes.
+/// A fault whose answer the vendor shapes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InjectedFault {
     /// A server error with this status (500, 502 or 503).
     ServerError(StatusCode),
-    /// A 429 from a storm.
-    TooManyRequests,
+    /// A 429 during a storm that ends `retry_after` from now. The vendor renders the end the way
+    /// it does for its own limits (`Retry-After`, `X-RateLimit-Reset`, …) or not at all.
+    TooManyRequests {
+        /// Time left until the storm ends; a request sent after it gets through.
+        retry_after: Duration,
+    },
 }
 
 /// Builds the vendor-shaped response for an injected fault.
@@ -131,8 +147,10 @@ pub struct FaultInjector {
     faults: Faults,
     latency: Duration,
     seed: u64,
+    storm_span: Duration,
     requests: AtomicU64,
-    storm_left: AtomicU64,
+    /// When the latest storm ends (or ended); `None` before the first.
+    storm_end: Mutex<Option<Instant>>,
     injected: AtomicU64,
     respond: FaultResponder,
 }
@@ -143,6 +161,7 @@ impl fmt::Debug for FaultInjector {
             .field("faults", &self.faults)
             .field("latency", &self.latency)
             .field("seed", &self.seed)
+            .field("storm_span", &self.storm_span)
             .field("injected", &self.injected.load(Ordering::Relaxed))
             .finish()
     }
@@ -150,7 +169,7 @@ impl fmt::Debug for FaultInjector {
 
 impl FaultInjector {
     /// An injector for `faults` with a fixed `latency` before every answer; `respond` shapes 5xx
-    /// and 429 bodies the way the vendor does.
+    /// and 429 answers the way the vendor does. Storms last [`STORM_SPAN`].
     pub fn new(
         faults: Faults,
         latency: Duration,
@@ -161,11 +180,18 @@ impl FaultInjector {
             faults,
             latency,
             seed,
+            storm_span: STORM_SPAN,
             requests: AtomicU64::new(0),
-            storm_left: AtomicU64::new(0),
+            storm_end: Mutex::new(None),
             injected: AtomicU64::new(0),
             respond: Arc::new(respond),
         }
+    }
+
+    /// The same injector with storms lasting `span` instead of [`STORM_SPAN`].
+    pub fn with_storm_span(mut self, span: Duration) -> Self {
+        self.storm_span = span;
+        self
     }
 
     /// How many faults have been injected so far.
@@ -173,20 +199,24 @@ impl FaultInjector {
         self.injected.load(Ordering::Relaxed)
     }
 
-    fn decide(&self) -> Decision {
+    /// The fault for the next request, arriving `now`.
+    fn decide(&self, now: Instant) -> Decision {
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
         if self.faults.is_none() {
             return Decision::Pass;
         }
-        let in_storm = self
-            .storm_left
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-                left.checked_sub(1)
-            })
-            .is_ok();
-        if in_storm {
-            return Decision::Storm;
+        let mut storm_end = self
+            .storm_end
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(end) = *storm_end
+            && now < end
+        {
+            return Decision::Storm {
+                retry_after: end - now,
+            };
         }
+        let calm = storm_end.is_some_and(|end| now < end + self.storm_span);
         let f = &self.faults;
         let mut u = unit(self.seed, n);
         let mut take = |p: f64| {
@@ -198,8 +228,13 @@ impl FaultInjector {
             }
         };
         if take(f.storm) {
-            self.storm_left.store(STORM_LENGTH - 1, Ordering::Relaxed);
-            Decision::Storm
+            if calm {
+                return Decision::Pass;
+            }
+            *storm_end = Some(now + self.storm_span);
+            Decision::Storm {
+                retry_after: self.storm_span,
+            }
         } else if take(f.server_error) {
             let status = match n % 3 {
                 0 => StatusCode::INTERNAL_SERVER_ERROR,
@@ -219,10 +254,10 @@ impl FaultInjector {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Decision {
     Pass,
-    Storm,
+    Storm { retry_after: Duration },
     ServerError(StatusCode),
     Reset,
     Truncate,
@@ -246,61 +281,69 @@ async fn inject(
     if !injector.latency.is_zero() {
         tokio::time::sleep(injector.latency).await;
     }
-    let decision = injector.decide();
-    if !matches!(decision, Decision::Pass) {
+    let decision = injector.decide(Instant::now());
+    if decision != Decision::Pass {
         injector.injected.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(message = "Injecting a sandbox fault.", ?decision, path = %request.uri().path());
     }
     match decision {
         Decision::Pass => next.run(request).await,
-        Decision::Storm => (injector.respond)(InjectedFault::TooManyRequests),
+        Decision::Storm { retry_after } => {
+            (injector.respond)(InjectedFault::TooManyRequests { retry_after })
+        }
         Decision::ServerError(status) => (injector.respond)(InjectedFault::ServerError(status)),
-        Decision::Reset => reset_after_headers(),
+        Decision::Reset => reset(),
         Decision::Truncate => truncate(next.run(request).await).await,
         Decision::Slow => slow(next.run(request).await).await,
     }
 }
 
-/// Headers go out, then the connection dies: the client sees a reset mid-response.
-fn reset_after_headers() -> Response {
+/// The connection closes before any of the answer is sent: a body that fails at once makes hyper
+/// drop the status and headers it still holds.
+fn reset() -> Response {
     let body = Body::from_stream(stream::iter([Err::<Bytes, _>(std::io::Error::new(
         std::io::ErrorKind::ConnectionReset,
         "injected connection reset",
     ))]));
-    let mut response = Response::new(body);
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
+    Response::new(body)
 }
 
-/// The real answer, announced in full by `Content-Length` but cut off halfway.
+/// The real answer with its full `Content-Length`, cut off after half the body.
 async fn truncate(response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-        return reset_after_headers();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) if !bytes.is_empty() => bytes,
+        // An empty body cannot be cut short.
+        _ => return reset(),
     };
-    let half = bytes.slice(..bytes.len() / 2);
+    parts.headers.remove(header::TRANSFER_ENCODING);
     parts
         .headers
         .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-    let chunks = [
-        Ok(half),
+    let part = bytes.slice(..bytes.len() / 2);
+    let body = stream::once(async move { Ok(part) }).chain(stream::once(async {
+        // While the body is pending hyper sends what it holds; failing straight away would lose
+        // the headers too and look like a reset.
+        tokio::time::sleep(CUT_PAUSE).await;
         Err(std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
             "injected truncated body",
-        )),
-    ];
-    Response::from_parts(parts, Body::from_stream(stream::iter(chunks)))
+        ))
+    }));
+    Response::from_parts(parts, Body::from_stream(body))
 }
 
-/// The real answer, trickled out in eight pieces over [`Faults::SLOW_BODY`].
+/// The real answer with its full `Content-Length`, trickled out in eight pieces over
+/// [`Faults::SLOW_BODY`].
 async fn slow(response: Response) -> Response {
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-        return reset_after_headers();
+        return reset();
     };
+    parts.headers.remove(header::TRANSFER_ENCODING);
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     let pieces = 8usize;
     let step = bytes.len().div_ceil(pieces).max(1);
     let delay = Faults::SLOW_BODY / pieces as u32;
@@ -344,8 +387,13 @@ mod tests {
         );
     }
 
+    fn quiet(_: InjectedFault) -> Response {
+        Response::new(Body::empty())
+    }
+
     #[test]
-    fn storms_last_their_length_and_rates_match() {
+    fn storms_last_their_span_then_calm_for_another() {
+        let span = Duration::from_secs(2);
         let storm = FaultInjector::new(
             Faults {
                 storm: 1.0,
@@ -353,26 +401,52 @@ mod tests {
             },
             Duration::ZERO,
             1,
-            |_| Response::new(Body::empty()),
-        );
-        for _ in 0..(STORM_LENGTH * 3) {
-            assert!(matches!(storm.decide(), Decision::Storm));
+            quiet,
+        )
+        .with_storm_span(span);
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        assert_eq!(storm.decide(t0), Decision::Storm { retry_after: span });
+        // However many requests arrive, the storm ends at the same moment.
+        for _ in 0..100 {
+            assert_eq!(
+                storm.decide(t0 + ms(1_500)),
+                Decision::Storm {
+                    retry_after: ms(500)
+                }
+            );
         }
-        let errors = FaultInjector::new(
-            Faults {
-                server_error: 0.1,
-                ..Faults::none()
-            },
-            Duration::ZERO,
-            9,
-            |_| Response::new(Body::empty()),
+        assert_eq!(storm.decide(t0 + span), Decision::Pass);
+        assert_eq!(storm.decide(t0 + span + ms(1_999)), Decision::Pass);
+        assert_eq!(
+            storm.decide(t0 + span * 2),
+            Decision::Storm { retry_after: span }
         );
-        let hits = (0..20_000)
-            .filter(|_| matches!(errors.decide(), Decision::ServerError(_)))
+    }
+
+    #[test]
+    fn decisions_repeat_per_seed_and_rates_match() {
+        let faults = Faults {
+            server_error: 0.1,
+            reset: 0.05,
+            truncate: 0.05,
+            ..Faults::none()
+        };
+        let t0 = Instant::now();
+        let run = |seed| {
+            let injector = FaultInjector::new(faults, Duration::ZERO, seed, quiet);
+            (0..20_000).map(|_| injector.decide(t0)).collect::<Vec<_>>()
+        };
+        let decisions = run(9);
+        assert_eq!(decisions, run(9));
+        assert_ne!(decisions, run(10));
+        let errors = decisions
+            .iter()
+            .filter(|d| matches!(d, Decision::ServerError(_)))
             .count();
         assert!(
-            (1_700..2_300).contains(&hits),
-            "{hits} server errors in 20000"
+            (1_700..2_300).contains(&errors),
+            "{errors} server errors in 20000"
         );
     }
 }

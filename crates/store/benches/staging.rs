@@ -63,6 +63,7 @@ async fn stage<S: Store>(name: &str, store: Arc<S>, streams: u64) -> serde_json:
             command: "bench".into(),
             source_system: None,
             target_system: None,
+            target: None,
             started_at: jiff::Timestamp::UNIX_EPOCH,
         })
         .await

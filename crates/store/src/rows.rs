@@ -2,6 +2,7 @@
 //! semantics and on the exact bytes of a [`Dump`](crate::Dump): batches are validated and turned
 //! into rows here once, then each backend applies the rows in the same order.
 
+use deskmove_core::connector::TargetInstance;
 use deskmove_core::{ErrorKind, Problem, Record, RecordKind, SourceKey, Stage, canonical_json};
 use jiff::Timestamp;
 
@@ -10,9 +11,9 @@ use crate::types::{LoadBatch, Outcome, RunId, StagedBatch, StoredProblem, Stored
 
 /// A source key as stored: (kind, system, id). Kind first, so one index both finds a key and
 /// pages through a kind.
-pub(crate) type Key3 = (String, String, String);
+pub(crate) type KeyColumns = (String, String, String);
 
-pub(crate) fn key3(key: &SourceKey) -> Key3 {
+pub(crate) fn key_columns(key: &SourceKey) -> KeyColumns {
     (
         key.kind.as_str().to_owned(),
         key.system.clone(),
@@ -118,13 +119,13 @@ fn parse_record(kind: RecordKind, body: &str) -> Result<Record, serde_json::Erro
 }
 
 pub(crate) struct RawRow {
-    pub key: Key3,
+    pub key: KeyColumns,
     pub hash: String,
     pub body: Vec<u8>,
 }
 
 pub(crate) struct RecordRow {
-    pub key: Key3,
+    pub key: KeyColumns,
     pub hash: String,
     pub updated_at: Option<String>,
     /// Canonical JSON (sorted keys), so equal records are equal bytes.
@@ -132,7 +133,7 @@ pub(crate) struct RecordRow {
 }
 
 pub(crate) struct ProblemRow {
-    pub key: Key3,
+    pub key: KeyColumns,
     pub stage: &'static str,
     pub code: String,
     pub reason: String,
@@ -140,8 +141,8 @@ pub(crate) struct ProblemRow {
 }
 
 pub(crate) struct LedgerRow {
-    pub key: Key3,
-    pub target_system: String,
+    pub key: KeyColumns,
+    pub target: TargetInstance,
     pub target_id: Option<String>,
     pub content_hash: Option<String>,
     pub outcome: Outcome,
@@ -174,7 +175,7 @@ fn problem_row(p: &Problem) -> Result<ProblemRow, StoreError> {
         )));
     }
     Ok(ProblemRow {
-        key: key3(&p.key),
+        key: key_columns(&p.key),
         stage: p.stage.as_str(),
         code: p.code.clone(),
         reason: p.reason.clone(),
@@ -190,7 +191,7 @@ pub(crate) fn prepare_batch(batch: StagedBatch) -> Result<PreparedBatch, StoreEr
         .raw
         .into_iter()
         .map(|r| RawRow {
-            key: key3(&r.key),
+            key: key_columns(&r.key),
             hash: r.hash().0,
             body: r.body,
         })
@@ -211,7 +212,7 @@ pub(crate) fn prepare_batch(batch: StagedBatch) -> Result<PreparedBatch, StoreEr
             let body = String::from_utf8(body)
                 .map_err(|_| StoreError::Invalid(format!("record {key} is not UTF-8 JSON")))?;
             Ok(RecordRow {
-                key: key3(key),
+                key: key_columns(key),
                 // The core hash, so callers may compare it with `Record::content_hash` directly.
                 hash: record.content_hash().map_err(StoreError::serde(key))?.0,
                 updated_at: updated_at(record).map(|t| t.to_string()),
@@ -245,9 +246,9 @@ pub(crate) fn prepare_loads(batch: LoadBatch) -> Result<PreparedLoads, StoreErro
                     e.key, e.run, batch.run
                 )));
             }
-            if e.target_system.is_empty() {
+            if e.target.vendor.is_empty() {
                 return Err(StoreError::Invalid(format!(
-                    "ledger entry for {} has no target system",
+                    "ledger entry for {} has no target vendor",
                     e.key
                 )));
             }
@@ -259,8 +260,8 @@ pub(crate) fn prepare_loads(batch: LoadBatch) -> Result<PreparedLoads, StoreErro
                 )));
             }
             Ok(LedgerRow {
-                key: key3(&e.key),
-                target_system: e.target_system,
+                key: key_columns(&e.key),
+                target: e.target,
                 target_id: e.target_id,
                 content_hash: e.content_hash.map(|h| h.0),
                 outcome: e.outcome,
@@ -301,7 +302,7 @@ pub(crate) fn stored_record(
 
 /// A problem row read back, in table column order after the key.
 pub(crate) fn stored_problem(
-    key: &Key3,
+    key: &KeyColumns,
     stage: &str,
     code: String,
     reason: String,

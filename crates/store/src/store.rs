@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use deskmove_core::connector::TargetInstance;
 use deskmove_core::{Problem, RecordKind, SourceKey};
 
 use crate::error::StoreError;
@@ -102,20 +103,32 @@ pub trait Store: Send + Sync + 'static {
         key: &SourceKey,
     ) -> impl Future<Output = Result<Option<StoredRaw>, StoreError>> + Send;
 
-    /// What `key` is in `target_system`, if it was ever attempted there.
+    /// What `key` is in the `target` instance, if it was ever attempted there. Entries of other
+    /// instances (even of the same vendor) are never returned.
     fn ledger(
         &self,
         key: &SourceKey,
-        target_system: &str,
+        target: &TargetInstance,
     ) -> impl Future<Output = Result<Option<LedgerEntry>, StoreError>> + Send;
 
-    /// Up to `limit` ledger entries of `kind` in `target_system` that `run` created there (last
-    /// outcome `loaded` by that run or an earlier `loaded` by it, whatever happened since), ordered
-    /// by (system, id), strictly after `after`. Used by rollback, kind by kind in reverse load order.
+    /// Up to `limit` ledger entries of `kind` in the `target` instance that `run` created there
+    /// (last outcome `loaded` by that run or an earlier `loaded` by it, whatever happened since),
+    /// ordered by (system, id), strictly after `after`. Used by rollback, kind by kind in reverse
+    /// load order.
     fn created_by(
         &self,
         run: RunId,
-        target_system: &str,
+        target: &TargetInstance,
+        kind: RecordKind,
+        after: Option<&SourceKey>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<LedgerEntry>, StoreError>> + Send;
+
+    /// Up to `limit` ledger entries of `kind` in the `target` instance, whatever their outcome
+    /// and run, ordered by (system, id), strictly after `after`. Used by `verify` and `status`.
+    fn ledger_page(
+        &self,
+        target: &TargetInstance,
         kind: RecordKind,
         after: Option<&SourceKey>,
         limit: usize,

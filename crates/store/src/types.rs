@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use deskmove_core::connector::TargetInstance;
 use deskmove_core::{ContentHash, Problem, Record, RecordKind, SourceKey};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -64,6 +65,8 @@ pub struct NewRun {
     pub source_system: Option<String>,
     /// The target system, e.g. `chatwoot`.
     pub target_system: Option<String>,
+    /// The target instance it loads into, when it loads (shown in reports).
+    pub target: Option<TargetInstance>,
     /// When it started (the caller's clock, so tests are deterministic).
     pub started_at: Timestamp,
 }
@@ -79,6 +82,8 @@ pub struct Run {
     pub source_system: Option<String>,
     /// The target system.
     pub target_system: Option<String>,
+    /// The target instance it loads into; `None` also for runs stored before instances existed.
+    pub target: Option<TargetInstance>,
     /// When it started.
     pub started_at: Timestamp,
     /// When it finished, if it did.
@@ -199,7 +204,13 @@ impl Outcome {
     }
 }
 
-/// One ledger entry: what a source record is in a target system.
+/// One ledger entry: what a source record is in one target instance.
+///
+/// Entries are keyed by (source key, target instance): the same record loaded into two accounts,
+/// two installations or through two load paths has one entry per instance, and a lookup in one
+/// never sees the others. Entries from a store written before instances existed read back with
+/// `vendor` = the vendor name they were stored under and an empty host, account and path
+/// ("unknown instance"); no real instance matches them.
 ///
 /// For [`Outcome::Failed`] the target id and hash may be `None`; a stored id or hash from an
 /// earlier success is then kept, so a failed update never forgets what already exists in the
@@ -208,8 +219,8 @@ impl Outcome {
 pub struct LedgerEntry {
     /// The source record.
     pub key: SourceKey,
-    /// The target system, e.g. `chatwoot`.
-    pub target_system: String,
+    /// The target instance it was loaded into; its vendor must not be empty.
+    pub target: TargetInstance,
     /// The target's id for it.
     pub target_id: Option<String>,
     /// The content hash of what the target holds.

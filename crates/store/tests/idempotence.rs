@@ -3,9 +3,8 @@
 //! row of every table (`Store::dump`). Also: the SQLite store and the reference memory store
 //! hold identical dumps after every step of every generated history.
 
-mod common;
-
-use common::*;
+use crate::common::*;
+use deskmove_core::connector::TargetInstance;
 use deskmove_core::{ContentHash, ErrorKind, Problem, Record, RecordKind, SourceKey, Stage};
 use deskmove_store::{
     LedgerEntry, LoadBatch, MemoryStore, Outcome, RawPayload, RunId, SqliteStore, StagedBatch,
@@ -71,6 +70,15 @@ fn problem_of() -> impl Strategy<Value = Problem> {
         })
 }
 
+/// Two load paths into one account, and the empty instance rows from schema 1 migrate to.
+fn targets() -> [TargetInstance; 3] {
+    [
+        chatwoot(),
+        TargetInstance::new("chatwoot", "chatwoot.example.com", "1", "postgres"),
+        TargetInstance::new("chatwoot", "", "", ""),
+    ]
+}
+
 fn run() -> impl Strategy<Value = RunId> {
     (1..=2i64).prop_map(RunId)
 }
@@ -111,6 +119,7 @@ fn loads() -> impl Strategy<Value = Op> {
                 ],
                 0..3u8,
                 any::<bool>(),
+                0..targets().len(),
             ),
             0..4,
         ),
@@ -119,11 +128,11 @@ fn loads() -> impl Strategy<Value = Op> {
         .prop_map(|(run, entries, problems)| {
             let entries = entries
                 .into_iter()
-                .map(|(key, outcome, n, with_ids)| {
+                .map(|(key, outcome, n, with_ids, target)| {
                     let ids = outcome != Outcome::Failed || with_ids;
                     LedgerEntry {
                         key,
-                        target_system: "chatwoot".into(),
+                        target: targets()[target].clone(),
                         target_id: ids.then(|| format!("t{n}")),
                         content_hash: ids.then(|| ContentHash(format!("h{n}"))),
                         outcome,
@@ -188,10 +197,16 @@ proptest! {
                     sqlite.records(kind, Some(&after), 2).await.unwrap(),
                     memory.records(kind, Some(&after), 2).await.unwrap()
                 );
-                for run in [RunId(1), RunId(2)] {
+                for target in &targets() {
+                    for run in [RunId(1), RunId(2)] {
+                        assert_eq!(
+                            sqlite.created_by(run, target, kind, None, 50).await.unwrap(),
+                            memory.created_by(run, target, kind, None, 50).await.unwrap()
+                        );
+                    }
                     assert_eq!(
-                        sqlite.created_by(run, "chatwoot", kind, None, 50).await.unwrap(),
-                        memory.created_by(run, "chatwoot", kind, None, 50).await.unwrap()
+                        sqlite.ledger_page(target, kind, Some(&after), 2).await.unwrap(),
+                        memory.ledger_page(target, kind, Some(&after), 2).await.unwrap()
                     );
                 }
             }

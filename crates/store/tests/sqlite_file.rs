@@ -3,12 +3,10 @@
 
 #![cfg(unix)]
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use deskmove_core::RecordKind;
 use deskmove_store::{Durability, SqliteOptions, SqliteStore, Store};
 

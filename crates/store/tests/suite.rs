@@ -1,11 +1,10 @@
 //! The store contract, written once and run against every implementation (`store_suite!` at the
 //! bottom instantiates each case for the memory and the SQLite store).
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
+use deskmove_core::connector::TargetInstance;
 use deskmove_core::{ContentHash, RecordKind, Stage};
 use deskmove_store::{
     BlobMeta, LedgerEntry, LoadBatch, Outcome, RunId, RunStatus, StagedBatch, Store, StoreError,
@@ -40,6 +39,12 @@ async fn runs_start_and_finish<S: Store>(s: &S) {
     assert_eq!(runs[1].finished_at, None);
     assert_eq!(runs[1].started_at, t("2026-01-02T03:04:05Z"));
     assert_eq!(runs[1].target_system.as_deref(), Some("chatwoot"));
+    assert_eq!(runs[1].target, Some(chatwoot()));
+    let mut bare = new_run("export");
+    bare.target = None;
+    let c = s.start_run(bare).await.unwrap();
+    assert_eq!(s.runs().await.unwrap()[2].id, c);
+    assert_eq!(s.runs().await.unwrap()[2].target, None);
     let err = s
         .finish_run(RunId(9), RunStatus::Failed, t("2026-01-02T04:00:00Z"))
         .await
@@ -319,7 +324,7 @@ async fn the_ledger_remembers_what_the_target_holds<S: Store>(s: &S) {
     };
     first.entries.push(LedgerEntry {
         key: k.clone(),
-        target_system: "chatwoot".into(),
+        target: chatwoot(),
         target_id: None,
         content_hash: None,
         outcome: Outcome::Failed,
@@ -336,7 +341,7 @@ async fn the_ledger_remembers_what_the_target_holds<S: Store>(s: &S) {
     })
     .await
     .unwrap();
-    let e = s.ledger(&k, "chatwoot").await.unwrap().unwrap();
+    let e = s.ledger(&k, &chatwoot()).await.unwrap().unwrap();
     assert_eq!(
         (e.target_id.as_deref(), e.outcome),
         (Some("501"), Outcome::Loaded)
@@ -361,11 +366,11 @@ async fn the_ledger_remembers_what_the_target_holds<S: Store>(s: &S) {
     })
     .await
     .unwrap();
-    let e = s.ledger(&k, "chatwoot").await.unwrap().unwrap();
+    let e = s.ledger(&k, &chatwoot()).await.unwrap().unwrap();
     assert_eq!(e.target_id.as_deref(), Some("501"));
     assert_eq!(e.content_hash, Some(ContentHash("h1".into())));
     assert_eq!((e.outcome, e.run), (Outcome::Failed, later));
-    assert_eq!(s.ledger(&k, "zendesk").await.unwrap(), None);
+    assert_eq!(s.ledger(&k, &zendesk()).await.unwrap(), None);
 }
 
 async fn the_ledger_refuses_incomplete_entries<S: Store>(s: &S) {
@@ -374,7 +379,14 @@ async fn the_ledger_refuses_incomplete_entries<S: Store>(s: &S) {
     let before = s.dump().await.unwrap();
     let mut no_id = loaded(&k, run, "1", "h");
     no_id.target_id = None;
+    let mut no_vendor = loaded(&k, run, "1", "h");
+    no_vendor.target.vendor.clear();
     let cases = [
+        LoadBatch {
+            run,
+            entries: vec![loaded(&k, run, "1", "h"), no_vendor],
+            problems: vec![],
+        },
         LoadBatch {
             run,
             entries: vec![loaded(&k, run, "1", "h"), no_id],
@@ -406,7 +418,7 @@ async fn rollback_finds_what_each_run_created<S: Store>(s: &S) {
     let mut failed = loaded(&c("c"), r1, "x", "h");
     (failed.target_id, failed.content_hash, failed.outcome) = (None, None, Outcome::Failed);
     let mut elsewhere = loaded(&c("e"), r1, "9", "h");
-    elsewhere.target_system = "zendesk".into();
+    elsewhere.target = zendesk();
     let first = vec![
         loaded(&c("a"), r1, "1", "h"),
         loaded(&c("b"), r1, "2", "h"),
@@ -437,13 +449,14 @@ async fn rollback_finds_what_each_run_created<S: Store>(s: &S) {
     .unwrap();
 
     let ids = |v: Vec<LedgerEntry>| v.into_iter().map(|e| e.key.id).collect::<Vec<_>>();
-    let created = |run, kind| s.created_by(run, "chatwoot", kind, None, 10);
+    let cw = chatwoot();
+    let created = |run, kind| s.created_by(run, &cw, kind, None, 10);
     assert_eq!(ids(created(r1, RecordKind::Contact).await.unwrap()), ["a"]);
     assert_eq!(ids(created(r2, RecordKind::Contact).await.unwrap()), ["b"]);
     assert_eq!(ids(created(r2, RecordKind::Tag).await.unwrap()), ["d"]);
     assert_eq!(
         ids(s
-            .created_by(r1, "zendesk", RecordKind::Contact, None, 10)
+            .created_by(r1, &zendesk(), RecordKind::Contact, None, 10)
             .await
             .unwrap()),
         ["e"]
@@ -454,7 +467,197 @@ async fn rollback_finds_what_each_run_created<S: Store>(s: &S) {
         (Outcome::Updated, r2, Some("1"))
     );
     assert!(
-        s.created_by(r1, "chatwoot", RecordKind::Contact, Some(&c("a")), 10)
+        s.created_by(r1, &chatwoot(), RecordKind::Contact, Some(&c("a")), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+fn zendesk() -> TargetInstance {
+    TargetInstance::new("zendesk", "acme.zendesk.com", "acme", "api")
+}
+
+/// The ids of `entries`, with the target id each names.
+fn ids_and_targets(entries: Vec<LedgerEntry>) -> Vec<(String, String)> {
+    entries
+        .into_iter()
+        .map(|e| (e.key.id, e.target_id.unwrap_or_default()))
+        .collect()
+}
+
+/// Same vendor and host, another account; same account, another load path: each is its own
+/// ledger, through every read.
+async fn target_instances_never_see_each_other<S: Store>(s: &S) {
+    let api = chatwoot();
+    let other_account = TargetInstance::new("chatwoot", "chatwoot.example.com", "2", "api");
+    let postgres = TargetInstance::new("chatwoot", "chatwoot.example.com", "1", "postgres");
+    let run = s.start_run(new_run("run")).await.unwrap();
+    let c = |id: &str| key(RecordKind::Contact, id);
+    let into = |target: &TargetInstance, id: &str, target_id: &str| {
+        let mut e = loaded(&c(id), run, target_id, "h");
+        e.target = target.clone();
+        e
+    };
+    let entries = vec![
+        into(&api, "7", "api-7"),
+        into(&postgres, "7", "pg-7"),
+        into(&postgres, "8", "pg-8"),
+        into(&other_account, "9", "acct2-9"),
+    ];
+    s.put_loads(LoadBatch {
+        run,
+        entries,
+        problems: vec![],
+    })
+    .await
+    .unwrap();
+
+    let get = |target: TargetInstance, id: &'static str| async move {
+        s.ledger(&c(id), &target)
+            .await
+            .unwrap()
+            .map(|e| (e.target, e.target_id.unwrap()))
+    };
+    assert_eq!(
+        get(api.clone(), "7").await,
+        Some((api.clone(), "api-7".into()))
+    );
+    assert_eq!(
+        get(postgres.clone(), "7").await,
+        Some((postgres.clone(), "pg-7".into()))
+    );
+    assert_eq!(get(other_account.clone(), "7").await, None);
+    assert_eq!(get(api.clone(), "8").await, None);
+    assert_eq!(get(api.clone(), "9").await, None);
+    assert_eq!(get(postgres.clone(), "9").await, None);
+
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter().map(|(a, b)| ((*a).into(), (*b).into())).collect()
+    };
+    for (target, expected) in [
+        (&api, pairs(&[("7", "api-7")])),
+        (&postgres, pairs(&[("7", "pg-7"), ("8", "pg-8")])),
+        (&other_account, pairs(&[("9", "acct2-9")])),
+        (&zendesk(), vec![]),
+    ] {
+        let kind = RecordKind::Contact;
+        let created = s.created_by(run, target, kind, None, 10).await.unwrap();
+        let page = s.ledger_page(target, kind, None, 10).await.unwrap();
+        assert!(created.iter().chain(&page).all(|e| e.target == *target));
+        assert_eq!(ids_and_targets(created), expected, "created_by in {target}");
+        assert_eq!(ids_and_targets(page), expected, "ledger_page of {target}");
+    }
+
+    // A failed update in one instance leaves the others alone.
+    let later = s.start_run(new_run("run")).await.unwrap();
+    let mut failed = into(&postgres, "7", "");
+    (
+        failed.run,
+        failed.target_id,
+        failed.content_hash,
+        failed.outcome,
+    ) = (later, None, None, Outcome::Failed);
+    s.put_loads(LoadBatch {
+        run: later,
+        entries: vec![failed],
+        problems: vec![],
+    })
+    .await
+    .unwrap();
+    let e = s.ledger(&c("7"), &api).await.unwrap().unwrap();
+    assert_eq!((e.outcome, e.run), (Outcome::Loaded, run));
+    let e = s.ledger(&c("7"), &postgres).await.unwrap().unwrap();
+    assert_eq!((e.outcome, e.run), (Outcome::Failed, later));
+    let status = s.status(0).await.unwrap();
+    assert_eq!(
+        (status.kinds[0].loaded, status.kinds[0].failed),
+        (3, 1),
+        "status counts every instance"
+    );
+}
+
+/// `ledger_page` lists an instance's entries of one kind whatever their outcome and run, in
+/// (system, id) order, page after page.
+async fn the_ledger_pages_through_an_instance<S: Store>(s: &S) {
+    let (r1, r2) = (
+        s.start_run(new_run("run")).await.unwrap(),
+        s.start_run(new_run("run")).await.unwrap(),
+    );
+    let ids = ["10", "2", "1", "b", "a", "ü"];
+    let mut first: Vec<LedgerEntry> = ids
+        .iter()
+        .map(|id| loaded(&key(RecordKind::Tag, id), r1, &format!("t{id}"), "h"))
+        .collect();
+    first[1].outcome = Outcome::Failed;
+    first.push(loaded(&key(RecordKind::Agent, "0"), r1, "a0", "h"));
+    let mut other_system = loaded(&key(RecordKind::Tag, "0"), r1, "z0", "h");
+    other_system.key.system = "zendesk".into();
+    first.push(other_system);
+    s.put_loads(LoadBatch {
+        run: r1,
+        entries: first,
+        problems: vec![],
+    })
+    .await
+    .unwrap();
+    let mut skipped = loaded(&key(RecordKind::Tag, "b"), r2, "tb", "h");
+    skipped.outcome = Outcome::Skipped;
+    s.put_loads(LoadBatch {
+        run: r2,
+        entries: vec![skipped],
+        problems: vec![],
+    })
+    .await
+    .unwrap();
+
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = s
+            .ledger_page(&chatwoot(), RecordKind::Tag, after.as_ref(), 3)
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 3);
+        after = Some(page.last().unwrap().key.clone());
+        seen.extend(page.into_iter().map(|e| {
+            format!(
+                "{}/{}/{}/{}",
+                e.key.system,
+                e.key.id,
+                e.outcome.as_str(),
+                e.run
+            )
+        }));
+    }
+    assert_eq!(
+        seen,
+        [
+            "intercom/1/loaded/1",
+            "intercom/10/loaded/1",
+            "intercom/2/failed/1",
+            "intercom/a/loaded/1",
+            "intercom/b/skipped/2",
+            "intercom/ü/loaded/1",
+            "zendesk/0/loaded/1",
+        ]
+    );
+    let agents = s
+        .ledger_page(&chatwoot(), RecordKind::Agent, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids_and_targets(agents), [("0".into(), "a0".into())]);
+    assert!(
+        s.ledger_page(&chatwoot(), RecordKind::Message, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.ledger_page(&chatwoot(), RecordKind::Tag, None, 0)
             .await
             .unwrap()
             .is_empty()
@@ -684,7 +887,7 @@ macro_rules! store_suite {
                 ($name:ident) => {
                     #[tokio::test]
                     async fn $name() {
-                        let (store, _dir) = common::$factory();
+                        let (store, _dir) = crate::common::$factory();
                         super::$name(&store).await;
                     }
                 };
@@ -703,18 +906,20 @@ macro_rules! store_suite {
             case!(the_ledger_refuses_incomplete_entries);
             case!(status_groups_problems_by_code);
             case!(rollback_finds_what_each_run_created);
+            case!(target_instances_never_see_each_other);
+            case!(the_ledger_pages_through_an_instance);
             case!(problems_page_in_key_order);
             case!(the_blob_index_keeps_the_first_entry);
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn readers_never_see_half_a_batch() {
-                let (store, _dir) = common::$factory();
+                let (store, _dir) = crate::common::$factory();
                 super::readers_never_see_half_a_batch(Arc::new(store)).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn concurrent_writers_each_commit_alone() {
-                let (store, _dir) = common::$factory();
+                let (store, _dir) = crate::common::$factory();
                 super::concurrent_writers_each_commit_alone(Arc::new(store)).await;
             }
         }

@@ -178,7 +178,7 @@ impl View<'_> {
                 .iter()
                 .filter_map(|id| self.attachment_meta(*id))
                 .collect(),
-            author: self.active_admin(&mut r),
+            author: self.active_agent(&mut r),
             published: i % 7 != 3,
             collection: i % self.collection_count(),
             created_at,
@@ -210,7 +210,7 @@ impl View<'_> {
                 let author = if p % 2 == 0 {
                     Author::Contact(contact)
                 } else {
-                    Author::Admin(self.any_admin(&mut pr))
+                    Author::Agent(self.any_agent(&mut pr))
                 };
                 (
                     author,
@@ -233,7 +233,7 @@ impl View<'_> {
             category: r.pick_str(CATEGORIES),
             state: r.pick_str(TICKET_STATES),
             contact,
-            admin_assignee: r.chance(700_000).then(|| self.any_admin(&mut r)),
+            agent_assignee: r.chance(700_000).then(|| self.any_agent(&mut r)),
             created_at,
             updated_at,
             parts,

@@ -133,7 +133,7 @@ impl View<'_> {
                 match final_state {
                     ConvState::Closed => PartKind::Close,
                     ConvState::Snoozed => PartKind::Snoozed,
-                    ConvState::Open => PartKind::CustomerComment,
+                    ConvState::Open => PartKind::ContactReply,
                 }
             } else if p == 0 && parts >= 3 && r.chance(400_000) {
                 PartKind::Assignment
@@ -151,9 +151,9 @@ impl View<'_> {
             let close = r.chance(400_000);
             for k in 0..n {
                 let kind = match k {
-                    0 => PartKind::CustomerComment,
+                    0 => PartKind::ContactReply,
                     _ if k + 1 == n && close => PartKind::Close,
-                    _ => PartKind::AdminComment,
+                    _ => PartKind::AgentReply,
                 };
                 let position = out.len() as u64;
                 let at = Self::tick_start(t) + 300 + k as i64 * 400 + r.below(300) as i64;
@@ -201,7 +201,7 @@ impl View<'_> {
             0
         };
         let inline = u64::from(
-            matches!(kind, PartKind::CustomerComment | PartKind::AdminComment) && r.chance(30_000),
+            matches!(kind, PartKind::ContactReply | PartKind::AgentReply) && r.chance(30_000),
         );
         (files, inline)
     }
@@ -232,30 +232,30 @@ impl View<'_> {
         };
         let (created_at, _) = self.conversation_times(i, self.base_part_count(i));
         let mut state = ConvState::Open;
-        let mut admin_assignee = None;
+        let mut agent_assignee = None;
         let mut team_assignee = None;
         let mut parts = Vec::with_capacity(plan.len());
         for pp in &plan {
             let pid = part_id(i, pp.position);
             let mut pr = Rng::new(seed, Stream::PartKind, i, pp.position | (1 << 40));
             let author = match pp.kind {
-                PartKind::CustomerComment => Author::Contact(contact),
-                PartKind::BotComment => Author::Bot(0),
-                PartKind::OperatorComment => Author::Operator(0),
-                PartKind::Assignment if pr.chance(300_000) => Author::Bot(0),
-                _ if pp.created_at > T0 => Author::Admin(self.active_admin(&mut pr)),
-                _ => Author::Admin(self.any_admin(&mut pr)),
+                PartKind::ContactReply => Author::Contact(contact),
+                PartKind::AutomatedReply => Author::Automation(0),
+                PartKind::BotReply => Author::Bot(0),
+                PartKind::Assignment if pr.chance(300_000) => Author::Automation(0),
+                _ if pp.created_at > T0 => Author::Agent(self.active_agent(&mut pr)),
+                _ => Author::Agent(self.any_agent(&mut pr)),
             };
             let assigned_to = (pp.kind == PartKind::Assignment).then(|| {
                 if pr.chance(300_000) {
                     Author::Team(pr.below(self.core.teams))
                 } else {
-                    Author::Admin(self.any_admin(&mut pr))
+                    Author::Agent(self.any_agent(&mut pr))
                 }
             });
             match assigned_to {
                 Some(Author::Team(t)) => team_assignee = Some(t),
-                Some(Author::Admin(a)) => admin_assignee = Some(a),
+                Some(Author::Agent(a)) => agent_assignee = Some(a),
                 _ => {}
             }
             state = state_after(state, pp.kind);
@@ -280,8 +280,8 @@ impl View<'_> {
                 assigned_to,
             });
         }
-        if admin_assignee.is_none() && r.chance(600_000) {
-            admin_assignee = Some(self.any_admin(&mut r));
+        if agent_assignee.is_none() && r.chance(600_000) {
+            agent_assignee = Some(self.any_agent(&mut r));
         }
         let source_id = part_id(i, SOURCE_POSITION);
         let mut sr = Rng::new(seed, Stream::PartBody, source_id, 0);
@@ -308,7 +308,7 @@ impl View<'_> {
             snoozed_until: (state == ConvState::Snoozed).then_some(updated_at + 2 * 86_400),
             read: r.chance(700_000),
             priority: r.pick_str(PRIORITIES),
-            admin_assignee,
+            agent_assignee,
             team_assignee,
             tags,
             parts,
@@ -333,8 +333,8 @@ pub(crate) fn part_id(conversation: u64, position: u64) -> u64 {
 
 fn weighted_kind(u: u64) -> PartKind {
     match u {
-        0..=33 => PartKind::CustomerComment,
-        34..=63 => PartKind::AdminComment,
+        0..=33 => PartKind::ContactReply,
+        34..=63 => PartKind::AgentReply,
         64..=71 => PartKind::Note,
         72..=73 => PartKind::QuickReply,
         74..=78 => PartKind::Assignment,
@@ -342,8 +342,8 @@ fn weighted_kind(u: u64) -> PartKind {
         82..=84 => PartKind::Close,
         85..=86 => PartKind::Snoozed,
         87 => PartKind::Unsnoozed,
-        88..=91 => PartKind::BotComment,
-        92..=95 => PartKind::OperatorComment,
+        88..=91 => PartKind::AutomatedReply,
+        92..=95 => PartKind::BotReply,
         96..=97 => PartKind::AttributeUpdated,
         98 => PartKind::ParticipantAdded,
         _ => PartKind::Future,
@@ -354,7 +354,7 @@ pub(crate) fn state_after(s: ConvState, kind: PartKind) -> ConvState {
     match kind {
         PartKind::Close => ConvState::Closed,
         PartKind::Snoozed => ConvState::Snoozed,
-        PartKind::Open | PartKind::Unsnoozed | PartKind::CustomerComment => ConvState::Open,
+        PartKind::Open | PartKind::Unsnoozed | PartKind::ContactReply => ConvState::Open,
         _ => s,
     }
 }

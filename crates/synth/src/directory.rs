@@ -1,8 +1,8 @@
 //! The organisation: agents (some departed), teams, tags and custom attribute
 //! definitions of every type.
 
-use crate::ids::{ADMIN_BASE, ATTRIBUTE_BASE, TAG_BASE, TEAM_BASE, parse_numeric};
-use crate::model::{Admin, AttributeDef, AttributeModel, AttributeType, Tag, Team};
+use crate::ids::{AGENT_BASE, ATTRIBUTE_BASE, TAG_BASE, TEAM_BASE, parse_numeric};
+use crate::model::{Agent, AttributeDef, AttributeModel, AttributeType, Tag, Team};
 use crate::rng::{Rng, Stream};
 use crate::world::{HISTORY_START, View};
 
@@ -215,19 +215,19 @@ const ATTRIBUTES: &[AttrRow] = &[
 
 impl View<'_> {
     /// Agent `i`, or `None` past the end.
-    pub fn admin(&self, i: u64) -> Option<Admin> {
-        if i >= self.core.admins {
+    pub fn agent(&self, i: u64) -> Option<Agent> {
+        if i >= self.core.agents {
             return None;
         }
-        let mut r = Rng::new(self.core.seed, Stream::Admin, i, 0);
+        let mut r = Rng::new(self.core.seed, Stream::Agent, i, 0);
         let first = *r.pick(FIRST_NAMES);
         let last = *r.pick(LAST_NAMES);
         let team_indexes = (0..self.core.teams)
-            .filter(|t| self.team_has_admin(*t, i))
+            .filter(|t| self.team_has_agent(*t, i))
             .collect();
-        Some(Admin {
+        Some(Agent {
             index: i,
-            id: (ADMIN_BASE + i).to_string(),
+            id: (AGENT_BASE + i).to_string(),
             name: format!("{first} {last}"),
             email: format!("agent{i}@support.example.com"),
             job_title: (*r.pick(TITLES)).to_string(),
@@ -239,22 +239,22 @@ impl View<'_> {
     }
 
     /// Agent by vendor id.
-    pub fn admin_by_id(&self, id: &str) -> Option<Admin> {
-        self.admin(parse_numeric(id, ADMIN_BASE)?)
+    pub fn agent_by_id(&self, id: &str) -> Option<Agent> {
+        self.agent(parse_numeric(id, AGENT_BASE)?)
     }
 
     /// An agent who has not departed, picked by `r`.
-    pub(crate) fn active_admin(&self, r: &mut Rng) -> u64 {
-        let a = r.below(self.core.admins);
+    pub(crate) fn active_agent(&self, r: &mut Rng) -> u64 {
+        let a = r.below(self.core.agents);
         if a % 5 == 4 { a - 1 } else { a }
     }
 
     /// Any agent, departed or not (old history).
-    pub(crate) fn any_admin(&self, r: &mut Rng) -> u64 {
-        r.below(self.core.admins)
+    pub(crate) fn any_agent(&self, r: &mut Rng) -> u64 {
+        r.below(self.core.agents)
     }
 
-    fn team_has_admin(&self, t: u64, a: u64) -> bool {
+    fn team_has_agent(&self, t: u64, a: u64) -> bool {
         // Each agent is in one or two teams: a % teams, and every third agent also in the next.
         let teams = self.core.teams;
         a % teams == t || (a.is_multiple_of(3) && (a + 1) % teams == t)
@@ -275,8 +275,8 @@ impl View<'_> {
             index: i,
             id: (TEAM_BASE + i).to_string(),
             name,
-            admin_indexes: (0..self.core.admins)
-                .filter(|a| self.team_has_admin(i, *a))
+            agent_indexes: (0..self.core.agents)
+                .filter(|a| self.team_has_agent(i, *a))
                 .collect(),
         })
     }

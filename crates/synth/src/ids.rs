@@ -4,8 +4,8 @@
 use crate::rng::mix;
 use crate::world::View;
 
-/// Numeric id bases per kind; digits-only ids as Intercom uses for these.
-pub(crate) const ADMIN_BASE: u64 = 900_000;
+/// Numeric id bases per kind: digits-only ids, as most helpdesks use for these.
+pub(crate) const AGENT_BASE: u64 = 900_000;
 pub(crate) const TEAM_BASE: u64 = 5_000;
 pub(crate) const TAG_BASE: u64 = 7_000;
 pub(crate) const ATTRIBUTE_BASE: u64 = 100;

@@ -14,6 +14,7 @@
 //! world.advance(3); // churn: new conversations, new parts, edits
 //! assert!(world.view().conversation_count() > 1_000);
 //! ```
+#![deny(missing_docs)]
 
 mod attachments;
 mod content;
@@ -28,5 +29,5 @@ mod totals;
 mod world;
 
 pub use model::*;
-pub use totals::{RECENT_PART_CAP, Totals};
+pub use totals::Totals;
 pub use world::{HISTORY_START, T0, TICK_SECS, View, World, WorldConfig};

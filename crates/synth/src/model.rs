@@ -5,8 +5,8 @@ use serde::Serialize;
 
 /// A support agent. Departed agents still author old parts but can no longer log in.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Admin {
-    /// Position in `0..totals.admins`.
+pub struct Agent {
+    /// Position in `0..totals.agents`.
     pub index: u64,
     /// Stable vendor-style id (digits).
     pub id: String,
@@ -33,8 +33,8 @@ pub struct Team {
     pub id: String,
     /// Display name.
     pub name: String,
-    /// Member agents (admin indexes).
-    pub admin_indexes: Vec<u64>,
+    /// Member agents (agent indexes).
+    pub agent_indexes: Vec<u64>,
 }
 
 /// A tag; names include spaces, unicode and near-duplicates on purpose.
@@ -185,7 +185,7 @@ pub struct Contact {
     pub phone: Option<String>,
     /// Name (leads often have none).
     pub name: Option<String>,
-    /// Owner agent (admin index).
+    /// Owner agent (agent index).
     pub owner: Option<u64>,
     /// Creation time.
     pub created_at: i64,
@@ -214,8 +214,8 @@ pub struct Note {
     pub id: u64,
     /// The contact (index).
     pub contact: u64,
-    /// Author (admin index).
-    pub admin: u64,
+    /// Author (agent index).
+    pub author: u64,
     /// HTML body.
     pub body: String,
     /// Creation time.
@@ -251,12 +251,12 @@ impl ConvState {
 pub enum Author {
     /// The customer (contact index).
     Contact(u64),
-    /// An agent (admin index).
-    Admin(u64),
-    /// The AI agent / operator, speaking as an admin-typed author.
-    Operator(u64),
-    /// A workflow bot.
+    /// A human agent (agent index).
+    Agent(u64),
+    /// An AI bot answering customers in the team's name.
     Bot(u64),
+    /// A rule-driven automation (a workflow): canned messages and assignments, no AI.
+    Automation(u64),
     /// A team (team index).
     Team(u64),
 }
@@ -265,10 +265,10 @@ pub enum Author {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PartKind {
-    /// Customer message.
-    CustomerComment,
-    /// Agent reply.
-    AdminComment,
+    /// A message from the contact.
+    ContactReply,
+    /// A reply from an agent.
+    AgentReply,
     /// Agent quick reply.
     QuickReply,
     /// Internal note.
@@ -283,10 +283,10 @@ pub enum PartKind {
     Snoozed,
     /// Woken from snooze.
     Unsnoozed,
-    /// Workflow bot message.
-    BotComment,
-    /// AI operator answer.
-    OperatorComment,
+    /// A canned message sent by an automation.
+    AutomatedReply,
+    /// An answer from the AI bot.
+    BotReply,
     /// An attribute was changed.
     AttributeUpdated,
     /// A participant was added.
@@ -300,12 +300,12 @@ impl PartKind {
     pub fn is_message(self) -> bool {
         matches!(
             self,
-            PartKind::CustomerComment
-                | PartKind::AdminComment
+            PartKind::ContactReply
+                | PartKind::AgentReply
                 | PartKind::QuickReply
                 | PartKind::Note
-                | PartKind::BotComment
-                | PartKind::OperatorComment
+                | PartKind::AutomatedReply
+                | PartKind::BotReply
         )
     }
 }
@@ -377,8 +377,8 @@ pub struct Conversation {
     pub read: bool,
     /// Priority word.
     pub priority: &'static str,
-    /// Current agent assignee (admin index).
-    pub admin_assignee: Option<u64>,
+    /// Current agent assignee (agent index).
+    pub agent_assignee: Option<u64>,
     /// Current team assignee (team index).
     pub team_assignee: Option<u64>,
     /// Tag indexes.
@@ -455,7 +455,7 @@ pub struct Article {
     pub body: String,
     /// Images embedded in the body.
     pub images: Vec<Attachment>,
-    /// Author (admin index).
+    /// Author (agent index).
     pub author: u64,
     /// Published or draft.
     pub published: bool,
@@ -486,8 +486,8 @@ pub struct Ticket {
     pub state: &'static str,
     /// The customer (contact index).
     pub contact: u64,
-    /// Assignee (admin index).
-    pub admin_assignee: Option<u64>,
+    /// Assignee (agent index).
+    pub agent_assignee: Option<u64>,
     /// Creation time.
     pub created_at: i64,
     /// Last change.

@@ -204,7 +204,7 @@ impl View<'_> {
             email,
             phone,
             name,
-            owner: r.chance(300_000).then(|| self.active_admin(&mut r)),
+            owner: r.chance(300_000).then(|| self.active_agent(&mut r)),
             created_at,
             updated_at,
             signed_up_at: (role == Role::User).then_some(created_at),
@@ -250,7 +250,7 @@ impl View<'_> {
         Some(Note {
             id: (j + 1) * 8 + k,
             contact: j,
-            admin: self.any_admin(&mut r),
+            author: self.any_agent(&mut r),
             body: format!("<p>Called the customer ({k}). Prefers <b>email</b> &amp; mornings.</p>"),
             created_at: contact_created + 3_600 * (k as i64 + 1),
         })

@@ -7,26 +7,23 @@ use crate::conversations::part_id;
 use crate::model::{ConvState, Role};
 use crate::world::View;
 
-/// The part cap some vendors apply on retrieval (Intercom: the 500 most recent parts).
-pub const RECENT_PART_CAP: u64 = 500;
-
 /// Counts of everything in the world at one epoch.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
     /// Clock epoch these totals describe.
     pub epoch: u64,
     /// Agents (departed included).
-    pub admins: u64,
+    pub agents: u64,
     /// Agents who left.
-    pub admins_departed: u64,
+    pub agents_departed: u64,
     /// Teams.
     pub teams: u64,
     /// Tags.
     pub tags: u64,
     /// Custom attribute definitions (both models, archived included).
-    pub data_attributes: u64,
+    pub attribute_definitions: u64,
     /// Archived attribute definitions.
-    pub data_attributes_archived: u64,
+    pub attribute_definitions_archived: u64,
     /// Contacts (users + leads).
     pub contacts: u64,
     /// Users.
@@ -49,16 +46,10 @@ pub struct Totals {
     pub conversations_closed: u64,
     /// Snoozed conversations.
     pub conversations_snoozed: u64,
-    /// Every part of every conversation (the true total, no cap).
+    /// Every part of every conversation.
     pub conversation_parts: u64,
-    /// Conversations with more than `RECENT_PART_CAP` parts.
-    pub conversations_over_part_cap: u64,
-    /// Parts a capped retrieval can see (the most recent `RECENT_PART_CAP` of each).
-    pub conversation_parts_within_cap: u64,
     /// Attached files (parts and first messages).
     pub attachments: u64,
-    /// Attached files a capped retrieval can see.
-    pub attachments_within_cap: u64,
     /// Images embedded inline in part bodies.
     pub inline_images: u64,
     /// Saved replies.
@@ -80,12 +71,12 @@ impl View<'_> {
     pub fn compute_totals(&self) -> Totals {
         let mut t = Totals {
             epoch: self.epoch,
-            admins: self.admin_count(),
-            admins_departed: (0..self.admin_count()).filter(|i| i % 5 == 4).count() as u64,
+            agents: self.agent_count(),
+            agents_departed: (0..self.agent_count()).filter(|i| i % 5 == 4).count() as u64,
             teams: self.team_count(),
             tags: self.tag_count(),
-            data_attributes: self.attribute_count(),
-            data_attributes_archived: (0..self.attribute_count())
+            attribute_definitions: self.attribute_count(),
+            attribute_definitions_archived: (0..self.attribute_count())
                 .filter_map(|i| self.attribute(i))
                 .filter(|a| a.archived)
                 .count() as u64,
@@ -119,22 +110,13 @@ impl View<'_> {
         for i in 0..self.conversation_count() {
             let plan = self.plan(i);
             t.conversations += 1;
-            let n = plan.len() as u64;
-            t.conversation_parts += n;
-            t.conversations_over_part_cap += u64::from(n > RECENT_PART_CAP);
-            t.conversation_parts_within_cap += n.min(RECENT_PART_CAP);
-            let first_visible = n.saturating_sub(RECENT_PART_CAP);
-            let source_files = self.source_media(i);
-            t.attachments += source_files;
-            t.attachments_within_cap += source_files;
+            t.conversation_parts += plan.len() as u64;
+            t.attachments += self.source_media(i);
             let mut state = ConvState::Open;
             for pp in &plan {
                 let (files, inline) = self.part_media(part_id(i, pp.position), pp.kind);
                 t.attachments += files;
                 t.inline_images += inline;
-                if pp.position >= first_visible {
-                    t.attachments_within_cap += files;
-                }
                 state = crate::conversations::state_after(state, pp.kind);
             }
             match state {

@@ -44,7 +44,7 @@ pub(crate) struct Core {
     pub(crate) companies: u64,
     /// Companies `0..populated` have users; the rest have none (hidden from lists).
     pub(crate) populated: u64,
-    pub(crate) admins: u64,
+    pub(crate) agents: u64,
     pub(crate) teams: u64,
     pub(crate) tickets0: u64,
     pub(crate) new_conversations_per_tick: u64,
@@ -58,15 +58,15 @@ impl Core {
         let contacts0 = cfg.contacts.max(8);
         let companies = (contacts0 / 8).max(4);
         let empty = (companies * 15 / 100).max(1);
-        let admins = (6 + contacts0 / 5_000).clamp(8, 120);
+        let agents = (6 + contacts0 / 5_000).clamp(8, 120);
         Self {
             seed: cfg.seed,
             conversations0: cfg.conversations,
             contacts0,
             companies,
             populated: companies - empty,
-            admins,
-            teams: (admins / 4).clamp(3, 25),
+            agents,
+            teams: (agents / 4).clamp(3, 25),
             tickets0: (cfg.conversations / 25).max(3),
             new_conversations_per_tick: (cfg.conversations / 200).max(1),
             new_contacts_per_tick: (contacts0 / 400).max(1),
@@ -206,8 +206,8 @@ impl View<'_> {
     }
 
     /// Agents.
-    pub fn admin_count(&self) -> u64 {
-        self.core.admins
+    pub fn agent_count(&self) -> u64 {
+        self.core.agents
     }
 
     /// Teams.

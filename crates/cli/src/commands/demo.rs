@@ -4,10 +4,11 @@
 //! company moves. With `--serve` it keeps both running for practice.
 
 use anyhow::Context;
-use deskmove_chatwoot::sandbox::{ChatwootSandbox, RunningSandbox as Chatwoot};
+use deskmove_chatwoot_sandbox::RunningSandbox as Chatwoot;
 use deskmove_http::reqwest::header::HeaderName;
 use deskmove_http::{HostPolicy, PoliteClient};
-use deskmove_intercom::sandbox::{IntercomSandbox, RunningSandbox as Intercom};
+use deskmove_intercom_sandbox::RunningSandbox as Intercom;
+use deskmove_sandbox::Sandbox;
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -35,7 +36,7 @@ pub struct DemoArgs {
 
 /// Runs the demo.
 pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
-    let intercom = IntercomSandbox::start(deskmove_intercom::sandbox::SandboxArgs {
+    let intercom = Intercom::start(deskmove_intercom_sandbox::SandboxArgs {
         seed: args.seed,
         conversations: args.conversations,
         contacts: args.contacts,
@@ -43,7 +44,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
     })
     .await
     .context("cannot start the Intercom sandbox")?;
-    let chatwoot = ChatwootSandbox::start(Default::default())
+    let chatwoot = Chatwoot::start(Default::default())
         .await
         .context("cannot start the Chatwoot sandbox")?;
 

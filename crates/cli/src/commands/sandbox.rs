@@ -5,20 +5,22 @@
 use std::io::Write;
 
 use anyhow::Context;
-use deskmove_chatwoot::sandbox::ChatwootSandbox;
-use deskmove_intercom::sandbox::IntercomSandbox;
+use deskmove_chatwoot_sandbox::RunningSandbox as ChatwootSandbox;
+use deskmove_intercom_sandbox::RunningSandbox as IntercomSandbox;
+use deskmove_sandbox::Sandbox;
 
 /// Which sandbox to start.
 #[derive(Debug, clap::Subcommand)]
 pub enum SandboxCommand {
     /// A local Intercom serving a synthetic company: cursor, scroll and page pagination,
     /// 10-second rate windows, the 500-part cap, expiring signed file URLs on a second port,
-    /// and switchable faults. Prints `base_url=… token=…` when ready.
-    Intercom(deskmove_intercom::sandbox::SandboxArgs),
+    /// and switchable faults. Prints `base_url=… token=… files_url=…` when ready.
+    Intercom(deskmove_intercom_sandbox::SandboxArgs),
     /// A local Chatwoot with Chatwoot's real rules: lower-cased unique emails, Liquid rendering of
     /// agent replies, per-IP fixed-window limits with a bare 429, the per-conversation message
-    /// guard, auto-assignment and activity messages. Prints `base_url=… account_id=… token=…`.
-    Chatwoot(deskmove_chatwoot::sandbox::SandboxArgs),
+    /// guard, auto-assignment and activity messages. Prints
+    /// `base_url=… token=… account_id=… platform_token=…`.
+    Chatwoot(deskmove_chatwoot_sandbox::SandboxArgs),
 }
 
 /// Starts the sandbox, prints its ready line and serves until Ctrl-C or SIGTERM.

@@ -1,8 +1,9 @@
 //! The memory store's [`Dump`]: its tables rendered row by row exactly as the SQLite store renders
-//! its own (`src/sqlite/read.rs`), column order as in `migrations/sqlite/V1__init.sql`.
+//! its own (`src/sqlite/read.rs`), in the column order the SQLite migrations leave
+//! (`migrations/sqlite/`; schema 2 rebuilt `ledger` and appended the target columns of `runs`).
 
 use crate::error::StoreError;
-use crate::rows::{Cell, Key3, blob_size, render_row};
+use crate::rows::{Cell, KeyColumns, blob_size, render_row};
 use crate::types::Dump;
 
 use super::state::State;
@@ -16,7 +17,7 @@ impl State {
             d.tables.insert(name.to_owned(), rows);
         };
         let text = |s: &str| Cell::Text(s.to_owned());
-        let k3 = |k: &Key3| [text(&k.0), text(&k.1), text(&k.2)];
+        let key_cells = |k: &KeyColumns| [text(&k.0), text(&k.1), text(&k.2)];
         table(
             "runs",
             self.runs
@@ -30,6 +31,10 @@ impl State {
                         Cell::Text(r.started_at.to_string()),
                         r.finished_at.map(|t| t.to_string()).into(),
                         text(r.status.as_str()),
+                        r.target.as_ref().map(|t| t.vendor.clone()).into(),
+                        r.target.as_ref().map(|t| t.host.clone()).into(),
+                        r.target.as_ref().map(|t| t.account.clone()).into(),
+                        r.target.as_ref().map(|t| t.path.clone()).into(),
                     ]
                 })
                 .collect(),
@@ -39,7 +44,7 @@ impl State {
             self.raw
                 .iter()
                 .map(|(k, r)| {
-                    let mut row = k3(k).to_vec();
+                    let mut row = key_cells(k).to_vec();
                     row.extend([text(&r.hash), Cell::Blob(r.body.clone()), Cell::Int(r.run)]);
                     row
                 })
@@ -50,7 +55,7 @@ impl State {
             self.records
                 .iter()
                 .map(|(k, r)| {
-                    let mut row = k3(k).to_vec();
+                    let mut row = key_cells(k).to_vec();
                     row.extend([
                         text(&r.hash),
                         r.updated_at.clone().into(),
@@ -72,10 +77,13 @@ impl State {
             "ledger",
             self.ledger
                 .iter()
-                .map(|((k, target), r)| {
-                    let mut row = k3(k).to_vec();
+                .map(|((target, k), r)| {
+                    let mut row = key_cells(k).to_vec();
                     row.extend([
-                        text(target),
+                        text(&target.vendor),
+                        text(&target.host),
+                        text(&target.account),
+                        text(&target.path),
                         r.target_id.clone().into(),
                         r.content_hash.clone().into(),
                         text(r.outcome.as_str()),
@@ -91,7 +99,7 @@ impl State {
             self.problems
                 .iter()
                 .map(|((k, stage, code), r)| {
-                    let mut row = k3(k).to_vec();
+                    let mut row = key_cells(k).to_vec();
                     row.extend([
                         text(stage),
                         text(code),

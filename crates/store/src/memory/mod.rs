@@ -8,11 +8,12 @@ mod state;
 use std::ops::Bound;
 use std::sync::{Mutex, MutexGuard};
 
+use deskmove_core::connector::TargetInstance;
 use deskmove_core::{ContentHash, Problem, RecordKind, SourceKey};
 use jiff::Timestamp;
 
 use crate::error::StoreError;
-use crate::rows::{self, blob_size, key3};
+use crate::rows::{self, blob_size, key_columns};
 use crate::store::Store;
 use crate::types::{
     BlobMeta, Dump, LedgerEntry, LoadBatch, NewRun, RawPayload, Run, RunId, RunStatus, StagedBatch,
@@ -50,6 +51,7 @@ impl Store for MemoryStore {
                 command: run.command,
                 source_system: run.source_system,
                 target_system: run.target_system,
+                target: run.target,
                 started_at: run.started_at,
                 finished_at: None,
                 status: RunStatus::Running,
@@ -98,7 +100,7 @@ impl Store for MemoryStore {
     }
 
     async fn record(&self, key: &SourceKey) -> Result<Option<StoredRecord>, StoreError> {
-        let k = key3(key);
+        let k = key_columns(key);
         let s = self.lock();
         s.records
             .get(&k)
@@ -127,7 +129,7 @@ impl Store for MemoryStore {
     }
 
     async fn raw(&self, key: &SourceKey) -> Result<Option<StoredRaw>, StoreError> {
-        Ok(self.lock().raw.get(&key3(key)).map(|r| StoredRaw {
+        Ok(self.lock().raw.get(&key_columns(key)).map(|r| StoredRaw {
             payload: RawPayload::new(key.clone(), r.body.clone()),
             hash: ContentHash(r.hash.clone()),
             run: RunId(r.run),
@@ -137,53 +139,35 @@ impl Store for MemoryStore {
     async fn ledger(
         &self,
         key: &SourceKey,
-        target_system: &str,
+        target: &TargetInstance,
     ) -> Result<Option<LedgerEntry>, StoreError> {
         let s = self.lock();
         Ok(s.ledger
-            .get(&(key3(key), target_system.to_owned()))
-            .map(|r| LedgerEntry {
-                key: key.clone(),
-                target_system: target_system.to_owned(),
-                target_id: r.target_id.clone(),
-                content_hash: r.content_hash.clone().map(ContentHash),
-                outcome: r.outcome,
-                run: RunId(r.run),
-            }))
+            .get(&(target.clone(), key_columns(key)))
+            .map(|r| State::ledger_entry(key.clone(), target, r)))
     }
 
     async fn created_by(
         &self,
         run: RunId,
-        target_system: &str,
+        target: &TargetInstance,
         kind: RecordKind,
         after: Option<&SourceKey>,
         limit: usize,
     ) -> Result<Vec<LedgerEntry>, StoreError> {
-        let s = self.lock();
-        let k = kind.as_str();
-        s.ledger
-            .iter()
-            .filter(|((key, target), row)| {
-                key.0 == k && target == target_system && row.created_run == Some(run.0)
-            })
-            .filter(|((key, _), _)| {
-                after.is_none_or(|a| {
-                    (key.1.as_str(), key.2.as_str()) > (a.system.as_str(), a.id.as_str())
-                })
-            })
-            .take(limit)
-            .map(|((key, target), r)| {
-                Ok(LedgerEntry {
-                    key: rows::source_key(&key.0, key.1.clone(), key.2.clone())?,
-                    target_system: target.clone(),
-                    target_id: r.target_id.clone(),
-                    content_hash: r.content_hash.clone().map(ContentHash),
-                    outcome: r.outcome,
-                    run: RunId(r.run),
-                })
-            })
-            .collect()
+        Ok(self
+            .lock()
+            .ledger_page(Some(run), target, kind, after, limit))
+    }
+
+    async fn ledger_page(
+        &self,
+        target: &TargetInstance,
+        kind: RecordKind,
+        after: Option<&SourceKey>,
+        limit: usize,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        Ok(self.lock().ledger_page(None, target, kind, after, limit))
     }
 
     async fn problems(
@@ -193,7 +177,11 @@ impl Store for MemoryStore {
     ) -> Result<Vec<StoredProblem>, StoreError> {
         let s = self.lock();
         let start = match after {
-            Some(p) => Bound::Excluded((key3(&p.key), p.stage.as_str().to_owned(), p.code.clone())),
+            Some(p) => Bound::Excluded((
+                key_columns(&p.key),
+                p.stage.as_str().to_owned(),
+                p.code.clone(),
+            )),
             None => Bound::Unbounded,
         };
         s.problems

@@ -2,14 +2,16 @@
 //! order as the SQLite store, so the two can be compared dump for dump.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
-use deskmove_core::RecordKind;
+use deskmove_core::connector::TargetInstance;
+use deskmove_core::{ContentHash, RecordKind, SourceKey};
 
 use crate::error::StoreError;
-use crate::rows::{self, Key3, LOADING_STAGES, PreparedBatch, PreparedLoads, STAGING_STAGES};
+use crate::rows::{self, KeyColumns, LOADING_STAGES, PreparedBatch, PreparedLoads, STAGING_STAGES};
 use crate::types::{
-    BlobMeta, CursorState, KindStatus, Outcome, ProblemGroup, Run, RunId, StatusReport,
-    StoredRecord,
+    BlobMeta, CursorState, KindStatus, LedgerEntry, Outcome, ProblemGroup, Run, RunId,
+    StatusReport, StoredRecord,
 };
 
 #[derive(Debug, Clone)]
@@ -47,12 +49,13 @@ pub(super) struct ProblemRow {
 #[derive(Debug, Default)]
 pub(super) struct State {
     pub(super) runs: BTreeMap<i64, Run>,
-    pub(super) raw: BTreeMap<Key3, RawRow>,
-    pub(super) records: BTreeMap<Key3, RecordRow>,
+    pub(super) raw: BTreeMap<KeyColumns, RawRow>,
+    pub(super) records: BTreeMap<KeyColumns, RecordRow>,
     pub(super) cursors: BTreeMap<String, (String, i64)>,
-    pub(super) ledger: BTreeMap<(Key3, String), LedgerRow>,
+    /// Keyed instance first, like SQLite's primary key, so an instance's kind is one range.
+    pub(super) ledger: BTreeMap<(TargetInstance, KeyColumns), LedgerRow>,
     /// Keyed by (record, stage, code).
-    pub(super) problems: BTreeMap<(Key3, String, String), ProblemRow>,
+    pub(super) problems: BTreeMap<(KeyColumns, String, String), ProblemRow>,
     pub(super) blobs: BTreeMap<String, BlobMeta>,
 }
 
@@ -78,7 +81,7 @@ impl State {
         }
     }
 
-    pub(super) fn clear_problems(&mut self, key: &Key3, stages: &[deskmove_core::Stage]) {
+    pub(super) fn clear_problems(&mut self, key: &KeyColumns, stages: &[deskmove_core::Stage]) {
         self.problems
             .retain(|(k, stage, _), _| k != key || !stages.iter().any(|s| s.as_str() == stage));
     }
@@ -129,16 +132,13 @@ impl State {
             if e.outcome != Outcome::Failed {
                 self.clear_problems(&e.key, &LOADING_STAGES);
             }
-            let slot = self
-                .ledger
-                .entry((e.key, e.target_system))
-                .or_insert(LedgerRow {
-                    target_id: None,
-                    content_hash: None,
-                    outcome: e.outcome,
-                    run,
-                    created_run: None,
-                });
+            let slot = self.ledger.entry((e.target, e.key)).or_insert(LedgerRow {
+                target_id: None,
+                content_hash: None,
+                outcome: e.outcome,
+                run,
+                created_run: None,
+            });
             // A failed attempt keeps what an earlier success recorded.
             slot.target_id = e.target_id.or(slot.target_id.take());
             slot.content_hash = e.content_hash.or(slot.content_hash.take());
@@ -151,7 +151,60 @@ impl State {
         self.upsert_problems(b.problems, run);
     }
 
-    pub(super) fn stored_record(key: &Key3, row: &RecordRow) -> Result<StoredRecord, StoreError> {
+    pub(super) fn ledger_entry(
+        key: SourceKey,
+        target: &TargetInstance,
+        row: &LedgerRow,
+    ) -> LedgerEntry {
+        LedgerEntry {
+            key,
+            target: target.clone(),
+            target_id: row.target_id.clone(),
+            content_hash: row.content_hash.clone().map(ContentHash),
+            outcome: row.outcome,
+            run: RunId(row.run),
+        }
+    }
+
+    /// Entries of `target` and `kind` after `after`, in (system, id) order; only those
+    /// `created_run` created when given.
+    pub(super) fn ledger_page(
+        &self,
+        created_run: Option<RunId>,
+        target: &TargetInstance,
+        kind: RecordKind,
+        after: Option<&SourceKey>,
+        limit: usize,
+    ) -> Vec<LedgerEntry> {
+        let k = kind.as_str();
+        // Like SQLite's `(system, id) > (?, ?)`: the kind of `after` plays no part.
+        let (system, id) =
+            after.map_or_else(Default::default, |a| (a.system.clone(), a.id.clone()));
+        let from = (target.clone(), (k.to_owned(), system, id));
+        let start = match after {
+            Some(_) => Bound::Excluded(from),
+            None => Bound::Included(from),
+        };
+        self.ledger
+            .range((start, Bound::Unbounded))
+            .take_while(|((t, key), _)| t == target && key.0 == k)
+            .filter(|(_, row)| created_run.is_none_or(|run| row.created_run == Some(run.0)))
+            .take(limit)
+            .map(|((_, key), row)| {
+                let key = SourceKey {
+                    system: key.1.clone(),
+                    kind,
+                    id: key.2.clone(),
+                };
+                Self::ledger_entry(key, target, row)
+            })
+            .collect()
+    }
+
+    pub(super) fn stored_record(
+        key: &KeyColumns,
+        row: &RecordRow,
+    ) -> Result<StoredRecord, StoreError> {
         rows::stored_record(
             &key.0,
             &row.body,
@@ -167,7 +220,7 @@ impl State {
             let k = kind.as_str();
             let staged = self.records.keys().filter(|key| key.0 == k).count() as u64;
             let (mut loaded, mut failed) = (0, 0);
-            for ((key, _), row) in &self.ledger {
+            for ((_, key), row) in &self.ledger {
                 if key.0 == k {
                     if row.outcome == Outcome::Failed {
                         failed += 1;

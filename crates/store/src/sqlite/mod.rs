@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use deskmove_core::connector::TargetInstance;
 use deskmove_core::{Problem, RecordKind, SourceKey};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
@@ -347,22 +348,34 @@ impl Store for SqliteStore {
     async fn ledger(
         &self,
         key: &SourceKey,
-        target_system: &str,
+        target: &TargetInstance,
     ) -> Result<Option<LedgerEntry>, StoreError> {
-        let (key, target) = (key.clone(), target_system.to_owned());
+        let (key, target) = (key.clone(), target.clone());
         self.read(move |c| read::ledger(c, &key, &target)).await
     }
 
     async fn created_by(
         &self,
         run: RunId,
-        target_system: &str,
+        target: &TargetInstance,
         kind: RecordKind,
         after: Option<&SourceKey>,
         limit: usize,
     ) -> Result<Vec<LedgerEntry>, StoreError> {
-        let (target, after) = (target_system.to_owned(), after.cloned());
-        self.read(move |c| read::created_by(c, run, &target, kind, after.as_ref(), limit))
+        let (target, after) = (target.clone(), after.cloned());
+        self.read(move |c| read::ledger_page(c, Some(run), &target, kind, after.as_ref(), limit))
+            .await
+    }
+
+    async fn ledger_page(
+        &self,
+        target: &TargetInstance,
+        kind: RecordKind,
+        after: Option<&SourceKey>,
+        limit: usize,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
+        let (target, after) = (target.clone(), after.cloned());
+        self.read(move |c| read::ledger_page(c, None, &target, kind, after.as_ref(), limit))
             .await
     }
 

@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use deskmove_core::connector::TargetInstance;
 use deskmove_core::{ContentHash, Problem, RecordKind, SourceKey};
-use rusqlite::{Connection, OptionalExtension, params, types::ValueRef};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::error::StoreError;
 use crate::rows::{self, Cell, render_row};
@@ -99,16 +101,25 @@ pub(super) fn raw(c: &Connection, key: &SourceKey) -> Result<Option<StoredRaw>, 
 pub(super) fn ledger(
     c: &Connection,
     key: &SourceKey,
-    target_system: &str,
+    target: &TargetInstance,
 ) -> Result<Option<LedgerEntry>, StoreError> {
     let row: Option<(Option<String>, Option<String>, String, i64)> = c
         .prepare_cached(
             "SELECT target_id, content_hash, outcome, run_id FROM ledger
-             WHERE kind = ?1 AND system = ?2 AND id = ?3 AND target_system = ?4",
+             WHERE target_vendor = ?1 AND target_host = ?2 AND target_account = ?3
+               AND target_path = ?4 AND kind = ?5 AND system = ?6 AND id = ?7",
         )
         .and_then(|mut st| {
             st.query_row(
-                params![key.kind.as_str(), key.system, key.id, target_system],
+                params![
+                    target.vendor,
+                    target.host,
+                    target.account,
+                    target.path,
+                    key.kind.as_str(),
+                    key.system,
+                    key.id
+                ],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()
@@ -117,7 +128,7 @@ pub(super) fn ledger(
     row.map(|(target_id, hash, outcome, run)| {
         Ok(LedgerEntry {
             key: key.clone(),
-            target_system: target_system.to_owned(),
+            target: target.clone(),
             target_id,
             content_hash: hash.map(ContentHash),
             outcome: rows::parse_outcome(&outcome)?,
@@ -125,6 +136,70 @@ pub(super) fn ledger(
         })
     })
     .transpose()
+}
+
+/// A page of one instance's entries of `kind` in (system, id) order; only those `created_run`
+/// created when given. Equality on the leading columns of the primary key or of
+/// `ledger_by_created_run`, so either index serves the range and the order.
+pub(super) fn ledger_page(
+    c: &Connection,
+    created_run: Option<RunId>,
+    target: &TargetInstance,
+    kind: RecordKind,
+    after: Option<&SourceKey>,
+    limit: usize,
+) -> Result<Vec<LedgerEntry>, StoreError> {
+    type Cols = (String, String, Option<String>, Option<String>, String, i64);
+    let mut sql = String::from(
+        "SELECT system, id, target_id, content_hash, outcome, run_id FROM ledger
+         WHERE target_vendor = ? AND target_host = ? AND target_account = ? AND target_path = ?
+           AND kind = ?",
+    );
+    let mut args: Vec<Value> = vec![
+        target.vendor.clone().into(),
+        target.host.clone().into(),
+        target.account.clone().into(),
+        target.path.clone().into(),
+        kind.as_str().to_owned().into(),
+    ];
+    if let Some(run) = created_run {
+        sql.push_str(" AND created_run = ?");
+        args.push(run.0.into());
+    }
+    if let Some(a) = after {
+        sql.push_str(" AND (system, id) > (?, ?)");
+        args.extend([a.system.clone().into(), a.id.clone().into()]);
+    }
+    sql.push_str(" ORDER BY system, id LIMIT ?");
+    args.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+    let cols: Vec<Cols> = c
+        .prepare_cached(&sql)
+        .and_then(|mut st| {
+            st.query_map(params_from_iter(args), |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?
+            .collect()
+        })
+        .map_err(q("reading a ledger page"))?;
+    cols.into_iter()
+        .map(|(system, id, target_id, hash, outcome, run)| {
+            Ok(LedgerEntry {
+                key: SourceKey { system, kind, id },
+                target: target.clone(),
+                target_id,
+                content_hash: hash.map(ContentHash),
+                outcome: rows::parse_outcome(&outcome)?,
+                run: RunId(run),
+            })
+        })
+        .collect()
 }
 
 pub(super) fn blob(c: &Connection, hash: &str) -> Result<Option<BlobMeta>, StoreError> {
@@ -155,12 +230,14 @@ type RunCols = (
     String,
     Option<String>,
     String,
+    [Option<String>; 4],
 );
 
 pub(super) fn runs(c: &Connection) -> Result<Vec<Run>, StoreError> {
     let mut st = c
         .prepare_cached(
-            "SELECT id, command, source_system, target_system, started_at, finished_at, status
+            "SELECT id, command, source_system, target_system, started_at, finished_at, status,
+                    target_vendor, target_host, target_account, target_path
              FROM runs ORDER BY id",
         )
         .map_err(q("preparing runs"))?;
@@ -174,18 +251,20 @@ pub(super) fn runs(c: &Connection) -> Result<Vec<Run>, StoreError> {
                 r.get(4)?,
                 r.get(5)?,
                 r.get(6)?,
+                [r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?],
             ))
         })
         .and_then(Iterator::collect)
         .map_err(q("reading runs"))?;
     cols.into_iter()
         .map(
-            |(id, command, source_system, target_system, started, finished, status)| {
+            |(id, command, source_system, target_system, started, finished, status, target)| {
                 Ok(Run {
                     id: RunId(id),
                     command,
                     source_system,
                     target_system,
+                    target: run_target(target)?,
                     started_at: rows::parse_time(&started)?,
                     finished_at: finished.as_deref().map(rows::parse_time).transpose()?,
                     status: RunStatus::parse(&status).ok_or_else(|| {
@@ -195,6 +274,22 @@ pub(super) fn runs(c: &Connection) -> Result<Vec<Run>, StoreError> {
             },
         )
         .collect()
+}
+
+/// A run's four target columns: all NULL (no instance) or all set.
+fn run_target(cols: [Option<String>; 4]) -> Result<Option<TargetInstance>, StoreError> {
+    match cols {
+        [None, None, None, None] => Ok(None),
+        [Some(vendor), Some(host), Some(account), Some(path)] => Ok(Some(TargetInstance {
+            vendor,
+            host,
+            account,
+            path,
+        })),
+        _ => Err(StoreError::Corrupt(
+            "a run's target instance is partly missing".into(),
+        )),
+    }
 }
 
 fn counts(c: &Connection, sql: &str) -> Result<BTreeMap<String, u64>, StoreError> {
@@ -342,62 +437,6 @@ pub(super) fn dump(c: &Connection) -> Result<Dump, StoreError> {
         dump.tables.insert(table, out);
     }
     Ok(dump)
-}
-
-pub(super) fn created_by(
-    c: &Connection,
-    run: RunId,
-    target_system: &str,
-    kind: RecordKind,
-    after: Option<&SourceKey>,
-    limit: usize,
-) -> Result<Vec<LedgerEntry>, StoreError> {
-    type Cols = (String, String, Option<String>, Option<String>, String, i64);
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let map = |r: &rusqlite::Row<'_>| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-        ))
-    };
-    let head = "SELECT system, id, target_id, content_hash, outcome, run_id FROM ledger
-                WHERE created_run = ?1 AND target_system = ?2 AND kind = ?3";
-    let cols: Vec<Cols> = match after {
-        Some(a) => c
-            .prepare_cached(&format!(
-                "{head} AND (system, id) > (?4, ?5) ORDER BY system, id LIMIT ?6"
-            ))
-            .and_then(|mut st| {
-                st.query_map(
-                    params![run.0, target_system, kind.as_str(), a.system, a.id, limit],
-                    map,
-                )?
-                .collect()
-            }),
-        None => c
-            .prepare_cached(&format!("{head} ORDER BY system, id LIMIT ?4"))
-            .and_then(|mut st| {
-                st.query_map(params![run.0, target_system, kind.as_str(), limit], map)?
-                    .collect()
-            }),
-    }
-    .map_err(q("reading ledger entries of a run"))?;
-    cols.into_iter()
-        .map(|(system, id, target_id, hash, outcome, last_run)| {
-            Ok(LedgerEntry {
-                key: SourceKey { system, kind, id },
-                target_system: target_system.to_owned(),
-                target_id,
-                content_hash: hash.map(ContentHash),
-                outcome: rows::parse_outcome(&outcome)?,
-                run: RunId(last_run),
-            })
-        })
-        .collect()
 }
 
 pub(super) fn problems(

@@ -144,16 +144,22 @@ fn apply(sp: &mut Savepoint<'_>, cmd: Command) -> Result<Done, ()> {
 }
 
 fn start_run(c: &Connection, run: &NewRun) -> Result<RunId, StoreError> {
+    let target = run.target.as_ref();
     c.prepare_cached(
-        "INSERT INTO runs (command, source_system, target_system, started_at, status)
-         VALUES (?1, ?2, ?3, ?4, 'running')",
+        "INSERT INTO runs (command, source_system, target_system, started_at, status,
+                           target_vendor, target_host, target_account, target_path)
+         VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?6, ?7, ?8)",
     )
     .and_then(|mut st| {
         st.execute(params![
             run.command,
             run.source_system,
             run.target_system,
-            run.started_at.to_string()
+            run.started_at.to_string(),
+            target.map(|t| &t.vendor),
+            target.map(|t| &t.host),
+            target.map(|t| &t.account),
+            target.map(|t| &t.path),
         ])
     })
     .map_err(StoreError::sqlite("starting a run"))?;
@@ -290,10 +296,11 @@ fn apply_loads(c: &Connection, b: PreparedLoads) -> Result<(), StoreError> {
     check_run(c, b.run)?;
     let mut st = c
         .prepare_cached(
-            "INSERT INTO ledger (kind, system, id, target_system, target_id, content_hash, outcome, run_id,
-                                 created_run)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, CASE WHEN ?7 = 'loaded' THEN ?8 END)
-             ON CONFLICT (kind, system, id, target_system) DO UPDATE SET
+            "INSERT INTO ledger (kind, system, id, target_vendor, target_host, target_account,
+                                 target_path, target_id, content_hash, outcome, run_id, created_run)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, CASE WHEN ?10 = 'loaded' THEN ?11 END)
+             ON CONFLICT (target_vendor, target_host, target_account, target_path, kind, system, id)
+             DO UPDATE SET
                target_id = coalesce(excluded.target_id, ledger.target_id),
                content_hash = coalesce(excluded.content_hash, ledger.content_hash),
                outcome = excluded.outcome, run_id = excluded.run_id,
@@ -308,7 +315,10 @@ fn apply_loads(c: &Connection, b: PreparedLoads) -> Result<(), StoreError> {
             e.key.0,
             e.key.1,
             e.key.2,
-            e.target_system,
+            e.target.vendor,
+            e.target.host,
+            e.target.account,
+            e.target.path,
             e.target_id,
             e.content_hash,
             e.outcome.as_str(),

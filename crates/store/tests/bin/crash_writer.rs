@@ -111,6 +111,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     command: "crash-writer".into(),
                     source_system: Some("crashtest".into()),
                     target_system: None,
+                    target: None,
                     started_at: "2026-01-01T00:00:00Z".parse()?,
                 })
                 .await?

@@ -1,6 +1,7 @@
 //! Fixtures shared by the store tests: record builders and store factories.
 #![allow(dead_code)]
 
+use deskmove_core::connector::TargetInstance;
 use deskmove_core::model::{Agent, Contact, ContactRole, Tag};
 use deskmove_core::{ErrorKind, Problem, Record, RecordKind, SourceKey, Stage};
 use deskmove_store::{
@@ -93,14 +94,20 @@ pub fn new_run(command: &str) -> NewRun {
         command: command.into(),
         source_system: Some("intercom".into()),
         target_system: Some("chatwoot".into()),
+        target: Some(chatwoot()),
         started_at: t("2026-01-02T03:04:05Z"),
     }
+}
+
+/// The target instance most tests load into: Chatwoot account 1 through the API.
+pub fn chatwoot() -> TargetInstance {
+    TargetInstance::new("chatwoot", "chatwoot.example.com", "1", "api")
 }
 
 pub fn loaded(k: &SourceKey, run: RunId, target_id: &str, hash: &str) -> LedgerEntry {
     LedgerEntry {
         key: k.clone(),
-        target_system: "chatwoot".into(),
+        target: chatwoot(),
         target_id: Some(target_id.into()),
         content_hash: Some(deskmove_core::ContentHash(hash.into())),
         outcome: Outcome::Loaded,

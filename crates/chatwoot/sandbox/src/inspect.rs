@@ -1,0 +1,75 @@
+//! The sandbox's own endpoints under `/__sandbox/`, for out-of-process tests, benchmarks and
+//! `verify`: the account dump, call statistics, the side-effect log and a way to move the clock.
+//! Unauthenticated, since the server is loopback-only; never throttled or faulted.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::STARTING_ACCOUNT;
+use crate::state::AppState;
+
+/// The inspection routes, merged into the route table.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/__sandbox/dump", get(dump))
+        .route("/__sandbox/stats", get(stats))
+        .route("/__sandbox/side_effects", get(side_effects))
+        .route("/__sandbox/advance", post(advance))
+}
+
+/// `?account_id=` (default: the starting account).
+fn account(q: &HashMap<String, String>) -> u64 {
+    q.get("account_id")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(STARTING_ACCOUNT)
+}
+
+/// The whole state of an account.
+async fn dump(
+    State(app): State<Arc<AppState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    axum::Json(app.read().dump(account(&q))).into_response()
+}
+
+/// Calls per route and faults injected so far.
+async fn stats(State(app): State<Arc<AppState>>) -> Response {
+    axum::Json(json!({
+        "routes": app.stats.snapshot(),
+        "total_calls": app.stats.total_calls(),
+        "faults_injected": app.faults.injected(),
+    }))
+    .into_response()
+}
+
+/// What Chatwoot would have done outside itself for an account: the webhook deliveries it would
+/// have sent, in order (recorded, never sent).
+async fn side_effects(
+    State(app): State<Arc<AppState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let database = app.read();
+    let deliveries = database.webhook_deliveries_of(account(&q));
+    axum::Json(json!({"webhook_deliveries": deliveries})).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct AdvanceQuery {
+    seconds: Option<u64>,
+}
+
+/// `?seconds=N` (default 60, the flood guard's and rack-attack's window): moves the clock
+/// forward and answers the new "now" in UNIX seconds.
+async fn advance(State(app): State<Arc<AppState>>, Query(q): Query<AdvanceQuery>) -> Response {
+    app.clock
+        .advance(Duration::from_secs(q.seconds.unwrap_or(60)));
+    axum::Json(json!({"now": app.clock.now_secs()})).into_response()
+}

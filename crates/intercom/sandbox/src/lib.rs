@@ -1,0 +1,197 @@
+//! A local Intercom: a real HTTP server on 127.0.0.1 that behaves like Intercom's REST API
+//! 2.16 — pagination styles, caps, rate-limit windows, expiring signed file URLs on a second
+//! host, error bodies — while serving the synthetic world of `deskmove-synth`, so tests and
+//! users can practise a migration end to end and compare the result with the world itself.
+//! Facts: `../shared/research/intercom-api.md` (§10 is the checklist this crate follows).
+//!
+//! The crate follows the layout every vendor sandbox shares: `args`, `state`, `auth`, `limits`,
+//! `error`, `inspect` (the unauthenticated `/__sandbox/*` endpoints), `routes/<resource>` and
+//! `render/<resource>`. Intercom's own machinery lives beside them: `files` (the signed-URL file
+//! host), `paging` (its three pagination styles), `search` and `search_page` (its query language),
+//! `wire` (typed conversation shapes), `plaintext` (`display_as=plaintext`) and `respond` (JSON
+//! answers).
+//!
+//! The world speaks vendor-neutral words; what is Intercom's — admins, `data_attributes`, the
+//! Operator (Fin), the 500-part retrieval cap — is decided here, in rendering and `inspect`.
+#![deny(missing_docs)]
+
+mod args;
+mod auth;
+mod error;
+mod files;
+mod inspect;
+mod limits;
+mod paging;
+mod plaintext;
+mod render;
+mod respond;
+mod routes;
+mod search;
+mod search_page;
+mod state;
+mod wire;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use deskmove_sandbox::{
+    CallStats, FaultInjector, SandboxClock, SandboxError, SandboxStats, Server, serve_on,
+    with_call_stats, with_faults,
+};
+use deskmove_synth::{World, WorldConfig};
+use url::Url;
+
+pub use args::{SandboxArgs, parse_ttl};
+/// The trait every vendor sandbox implements, re-exported so callers need not name the kit.
+pub use deskmove_sandbox::Sandbox;
+pub use error::{ApiError, error_body};
+pub use files::LeakedCredential;
+pub use plaintext::to_plaintext;
+pub use render::conversations::RECENT_PART_CAP;
+pub use routes::companies::{COMPANY_LIST_CAP, SCROLL_IDLE_MS};
+pub use routes::contacts::SEARCH_LAG_SECS;
+pub use search::WORKSPACE_TZ;
+
+use files::{FilesState, Signer};
+use state::AppState;
+
+/// A started Intercom sandbox: the API host and the attachment file host. Started, observed and
+/// stopped through [`Sandbox`]; serves until [`Sandbox::shutdown`].
+#[derive(Debug)]
+pub struct RunningSandbox {
+    api: Server,
+    files: Server,
+    state: Arc<AppState>,
+    files_stats: Arc<CallStats>,
+}
+
+impl Sandbox for RunningSandbox {
+    type Args = SandboxArgs;
+
+    /// Builds the world (O(1)) and starts the file host, then the API.
+    async fn start(args: SandboxArgs) -> Result<Self, SandboxError> {
+        let world = Arc::new(World::new(WorldConfig::new(
+            args.seed,
+            args.conversations,
+            args.contacts,
+        )));
+        let clock = Arc::new(SandboxClock::new(args.frozen_clock));
+        let token = format!(
+            "dm_sbx_{}",
+            &blake3::hash(format!("intercom-token:{}", args.seed).as_bytes()).to_hex()[..32]
+        );
+        let leaks = Arc::new(Mutex::new(Vec::new()));
+
+        // The file host first: attachment URLs embed its address.
+        let signer = Arc::new(Signer::new(args.seed, args.attachment_ttl.as_secs() as i64));
+        let files_state = Arc::new(FilesState {
+            world: world.clone(),
+            signer: signer.clone(),
+            clock: clock.clone(),
+            token: token.clone(),
+            leaks: leaks.clone(),
+        });
+        let files_stats = Arc::new(CallStats::new());
+        let files_router = with_call_stats(files::router(files_state), files_stats.clone());
+        let files = serve_on(args.files_port, files_router)
+            .await
+            .map_err(|source| SandboxError::Bind {
+                port: args.files_port,
+                source,
+            })?;
+        signer.set_base(files.base_url());
+
+        let stats = Arc::new(CallStats::new());
+        let state = Arc::new(AppState::new(
+            world,
+            token,
+            clock,
+            limits::window(args.rate_limit),
+            signer,
+            stats.clone(),
+            leaks,
+        ));
+        let fault_state = state.clone();
+        let injector = Arc::new(FaultInjector::new(
+            args.faults,
+            Duration::from_millis(args.latency_ms),
+            args.seed,
+            move |fault| limits::fault_response(&fault_state, fault),
+        ));
+        let router = with_call_stats(with_faults(routes::router(state.clone()), injector), stats);
+        let api = serve_on(args.port, router)
+            .await
+            .map_err(|source| SandboxError::Bind {
+                port: args.port,
+                source,
+            })?;
+        tracing::info!(message = "Intercom sandbox ready.", base_url = %api.base_url(), files_url = %files.base_url());
+        Ok(RunningSandbox {
+            api,
+            files,
+            state,
+            files_stats,
+        })
+    }
+
+    fn base_url(&self) -> Url {
+        self.api.base_url()
+    }
+
+    fn token(&self) -> &str {
+        &self.state.token
+    }
+
+    /// The attachment file host, a different port: credentials must never go there.
+    fn ready_extras(&self) -> Vec<(&'static str, String)> {
+        vec![(
+            "files_url",
+            self.files_url().as_str().trim_end_matches('/').to_owned(),
+        )]
+    }
+
+    fn stats(&self) -> SandboxStats {
+        self.state.stats.snapshot()
+    }
+
+    /// What `GET /__sandbox/expected` answers: the totals a complete export must reach.
+    fn inspect(&self) -> serde_json::Value {
+        inspect::expected(&self.state)
+    }
+
+    async fn shutdown(self) {
+        self.api.shutdown().await;
+        self.files.shutdown().await;
+    }
+}
+
+impl RunningSandbox {
+    /// The attachment file host (`http://127.0.0.1:<port>/`).
+    pub fn files_url(&self) -> Url {
+        self.files.base_url()
+    }
+
+    /// The world being served (the oracle; `world().advance(n)` moves its clock).
+    pub fn world(&self) -> &World {
+        &self.state.world
+    }
+
+    /// Calls per route on the file host.
+    pub fn file_stats(&self) -> SandboxStats {
+        self.files_stats.snapshot()
+    }
+
+    /// File requests that arrived with an `Authorization` header.
+    pub fn leaked_credentials(&self) -> Vec<LeakedCredential> {
+        self.state
+            .leaks
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default()
+    }
+
+    /// Moves the sandbox's wall clock forward (expire URLs and scrolls without waiting).
+    pub fn advance_clock(&self, by: Duration) {
+        self.state.clock.advance(by);
+    }
+}

@@ -1,0 +1,180 @@
+//! Companies: the page-based list (capped at 10,000, user-less companies hidden), the lookup by
+//! `company_id` or name, retrieve, and the one-per-app scroll over every company
+//! (`../shared/research/intercom-api.md` §2, §9).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::paging::{page, page_pages, page_range, per_page};
+use crate::respond::{ApiResult, ok};
+use crate::routes::renderer;
+use crate::state::{AppState, Scroll};
+
+/// Companies list stops at 10,000 (spec L6777); use scroll beyond that.
+pub const COMPANY_LIST_CAP: u64 = 10_000;
+/// A scroll unused for one minute expires (spec L6834ff).
+pub const SCROLL_IDLE_MS: i64 = 60_000;
+/// Companies per scroll page.
+const SCROLL_PAGE: u64 = 50;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CompanyListQuery {
+    page: Option<String>,
+    per_page: Option<String>,
+    order: Option<String>,
+    company_id: Option<String>,
+    name: Option<String>,
+}
+
+/// The list as Intercom shows it: companies with users only, newest activity first, capped.
+fn visible_companies(s: &AppState) -> u64 {
+    s.world
+        .view()
+        .populated_company_count()
+        .min(COMPANY_LIST_CAP)
+}
+
+fn company_page(s: &AppState, q: &CompanyListQuery) -> ApiResult {
+    let r = renderer(s, false);
+    let pp = per_page(q.per_page.as_deref(), 15, 60)?;
+    let p = page(q.page.as_deref())?;
+    let asc = q.order.as_deref() == Some("asc");
+    let total = visible_companies(s);
+    // Index order is last_request_at descending (see deskmove-synth people.rs).
+    let data: Vec<Value> = page_range(p, pp, total)
+        .map(|k| if asc { total - 1 - k } else { k })
+        .filter_map(|k| r.view.company(k))
+        .map(|c| r.company(&c))
+        .collect();
+    ok(
+        json!({"type": "list", "data": data, "total_count": total, "pages": page_pages(p, pp, total)}),
+    )
+}
+
+pub(crate) async fn companies_list(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<CompanyListQuery>,
+) -> ApiResult {
+    company_page(&s, &q)
+}
+
+/// `GET /companies`: a lookup by `company_id`/`name`, or the same page-based list.
+pub(crate) async fn companies_get(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<CompanyListQuery>,
+) -> ApiResult {
+    let r = renderer(&s, false);
+    if q.company_id.is_none() && q.name.is_none() {
+        return company_page(&s, &q);
+    }
+    let found = (0..r.view.company_count())
+        .filter_map(|k| r.view.company(k))
+        .find(|c| {
+            q.company_id.as_deref().is_some_and(|x| x == c.company_id)
+                || q.name.as_deref().is_some_and(|x| x == c.name)
+        })
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "company_not_found",
+                "Company Not Found",
+            )
+        })?;
+    ok(
+        json!({"type": "list", "data": [r.company(&found)], "total_count": 1, "pages": page_pages(1, 15, 1)}),
+    )
+}
+
+pub(crate) async fn company(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+    let r = renderer(&s, false);
+    let c = r.view.company_by_id(&id).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "company_not_found",
+            "Company Not Found",
+        )
+    })?;
+    ok(r.company(&c))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ScrollQuery {
+    scroll_param: Option<String>,
+}
+
+/// One scroll per app; 1-minute idle expiry; an empty page at the end (without
+/// `scroll_param`, so SDKs stop cleanly); 404 for a finished or expired param (§2, §9).
+/// Scroll walks every company, including those without users.
+pub(crate) async fn companies_scroll(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<ScrollQuery>,
+) -> ApiResult {
+    let now = s.clock.now_ms();
+    let total = s.world.view().company_count();
+    let mut guard = s.scroll.lock().map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "scroll state poisoned",
+        )
+    })?;
+    if guard
+        .as_ref()
+        .is_some_and(|sc| now - sc.last_used_ms > SCROLL_IDLE_MS)
+    {
+        *guard = None;
+    }
+    let mut scroll = match q.scroll_param.as_deref().filter(|p| !p.is_empty()) {
+        None if guard.is_some() => {
+            // Exact body UNVERIFIED (§11); HTTP 400 "scroll already exists for this app" per intercom-ruby #292.
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "scroll_exists",
+                "scroll already exists for this app",
+            ));
+        }
+        None => {
+            let n = s
+                .scroll_seq
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let param = blake3::hash(format!("scroll:{}:{n}", s.world.config().seed).as_bytes())
+                .to_hex()[..36]
+                .to_string();
+            Scroll {
+                param,
+                next: 0,
+                last_used_ms: now,
+            }
+        }
+        Some(p) => match guard.as_ref() {
+            Some(sc) if sc.param == p => sc.clone(),
+            _ => {
+                return Err(ApiError::not_found(
+                    "Scroll parameter not found or expired. Please restart the scroll operation.",
+                ));
+            }
+        },
+    };
+    let r = renderer(&s, false);
+    let end = (scroll.next + SCROLL_PAGE).min(total);
+    let data: Vec<Value> = (scroll.next..end)
+        .filter_map(|k| r.view.company(k))
+        .map(|c| r.company(&c))
+        .collect();
+    if data.is_empty() {
+        *guard = None;
+        return ok(json!({"type": "list", "data": [], "pages": null, "total_count": null}));
+    }
+    scroll.next = end;
+    scroll.last_used_ms = now;
+    let param = scroll.param.clone();
+    *guard = Some(scroll);
+    ok(
+        json!({"type": "list", "data": data, "pages": null, "total_count": null, "scroll_param": param}),
+    )
+}

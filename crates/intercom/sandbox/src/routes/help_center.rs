@@ -1,0 +1,68 @@
+//! Help-center articles and collections: page-based lists with an empty page past the end
+//! (`../shared/research/intercom-api.md` §2).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::paging::{ListQuery, page, page_pages, page_range, per_page};
+use crate::respond::{ApiResult, ok};
+use crate::routes::renderer;
+use crate::state::AppState;
+
+pub(crate) async fn articles(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult {
+    let pp = per_page(q.per_page.as_deref(), 25, 250)?;
+    let p = page(q.page.as_deref())?;
+    let r = renderer(&s, false);
+    let total = r.view.article_count();
+    let data: Vec<Value> = page_range(p, pp, total)
+        .filter_map(|i| r.view.article(i))
+        .map(|a| r.article(&a))
+        .collect();
+    ok(
+        json!({"type": "list", "data": data, "total_count": total, "pages": page_pages(p, pp, total)}),
+    )
+}
+
+pub(crate) async fn article(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+    let r = renderer(&s, false);
+    let a = r
+        .view
+        .article_by_id(&id)
+        .ok_or_else(|| ApiError::not_found("Resource Not Found"))?;
+    ok(r.article(&a))
+}
+
+pub(crate) async fn collections(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult {
+    let pp = per_page(q.per_page.as_deref(), 25, 250)?;
+    let p = page(q.page.as_deref())?;
+    let r = renderer(&s, false);
+    let total = r.view.collection_count();
+    let data: Vec<Value> = page_range(p, pp, total)
+        .filter_map(|i| r.view.collection(i))
+        .map(|c| r.collection(&c))
+        .collect();
+    ok(
+        json!({"type": "list", "data": data, "total_count": total, "pages": page_pages(p, pp, total)}),
+    )
+}
+
+pub(crate) async fn collection(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let r = renderer(&s, false);
+    let c = r
+        .view
+        .collection_by_id(&id)
+        .ok_or_else(|| ApiError::not_found("Resource Not Found"))?;
+    ok(r.collection(&c))
+}

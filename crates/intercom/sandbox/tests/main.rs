@@ -1,0 +1,17 @@
+//! The Intercom sandbox's integration tests, one binary with a module per area. Each test starts
+//! its own sandbox on 127.0.0.1 and talks to it over real HTTP.
+
+// Helpers: start a sandbox, call it with its token.
+mod common;
+// Every route against the 2.16 OpenAPI description (ignored without the specs folder).
+mod conformance;
+// Same seed, same bytes.
+mod determinism;
+// The signed-URL file host.
+mod files;
+// Auth, rate limits and injected faults.
+mod limits;
+// Pagination styles, caps and per-resource behaviour.
+mod routes;
+// The search query language.
+mod search;
