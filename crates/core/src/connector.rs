@@ -1,11 +1,32 @@
-//! The seams between the engine and every connector: `Source`, `PageSink`, `Resolve`, `Target`
-//! and the values that cross them. See `../shared/DESIGN.md` §2a.
+//! The seams between the engine and every connector: [`Source`], [`PageSink`], [`Resolve`],
+//! [`Target`] and the values that cross them.
 //!
-//! (Being completed by R2.0: only the ledger's target identity is here so far.)
+//! The engine owns the staging store, the order, the concurrency and the retry budget; a
+//! connector sees only these traits. A source pushes pages into a [`PageSink`] (ripgrep's push
+//! model: the sink decides what "committed" means); a target is handed records and a [`Resolve`]
+//! that answers, from the ledger, what other records already are in the target. Neither ever sees
+//! the store, so one engine and one compliance harness serve every vendor.
+//!
+//! Per-record trouble is never an `Err`: a source puts it in the page's problems, a target in the
+//! record's [`LoadResult`]. An `Err` means the call as a whole failed (network, auth, a bug); its
+//! [`Classify`] kind tells the engine whether resuming may help.
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
+use bytes::Bytes;
+use futures::Stream;
 use serde::{Deserialize, Serialize};
+
+use crate::error::{Classify, ErrorKind};
+use crate::hash::ContentHash;
+use crate::key::{RecordKind, SourceKey};
+use crate::model::Record;
+use crate::problem::Problem;
+
+pub use crate::model::BlobRef;
 
 /// One place records are loaded into: vendor + host + account + load path.
 ///
@@ -50,5 +71,524 @@ impl fmt::Display for TargetInstance {
             "{}/{}/{}/{}",
             self.vendor, self.host, self.account, self.path
         )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Source side
+// ---------------------------------------------------------------------------------------------
+
+/// One resumable stream of a source, e.g. `intercom/contacts`.
+///
+/// The name is stable forever: it keys the stream's stored cursor, so renaming a stream makes
+/// the next run start it from the beginning.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StreamSpec {
+    /// Stable name, `<system>/<resource>`.
+    pub name: String,
+    /// The record kinds its pages carry (for `scan`, progress and the harness).
+    pub kinds: Vec<RecordKind>,
+    /// Streams that must have finished before this one starts (e.g. conversations after the
+    /// contacts they reference, when the source needs the contacts to read them). Streams with no
+    /// path of dependencies between them may run concurrently.
+    pub depends_on: Vec<String>,
+}
+
+impl StreamSpec {
+    /// A stream with no dependencies.
+    pub fn new(name: impl Into<String>, kinds: impl Into<Vec<RecordKind>>) -> Self {
+        Self {
+            name: name.into(),
+            kinds: kinds.into(),
+            depends_on: Vec::new(),
+        }
+    }
+
+    /// This stream, starting only after `stream` has finished.
+    pub fn after(mut self, stream: impl Into<String>) -> Self {
+        self.depends_on.push(stream.into());
+        self
+    }
+}
+
+/// Where a stream stands, in the source's own terms (a page number, a scroll parameter, an
+/// `updated_at` watermark, ...). Opaque to the engine, which only stores it and hands it back.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Cursor(pub String);
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A source payload exactly as received: the bytes of one record's JSON, unparsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Raw {
+    /// The record it describes.
+    pub key: SourceKey,
+    /// The bytes as received.
+    pub body: Bytes,
+}
+
+impl Raw {
+    /// A payload for `key`.
+    pub fn new(key: SourceKey, body: impl Into<Bytes>) -> Self {
+        Self {
+            key,
+            body: body.into(),
+        }
+    }
+}
+
+/// One unit of extraction, committed atomically by [`PageSink::page`]: canonical records, their
+/// raw payloads, the problems found reading and normalising them, and the cursor that resumes
+/// the stream just after them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Page {
+    /// Canonical records.
+    pub records: Vec<Record>,
+    /// Raw payloads as received.
+    pub raw: Vec<Raw>,
+    /// Per-record trouble (stage `extract` or `normalize`), also for records that could not be
+    /// turned into a canonical record at all. Never dropped.
+    pub problems: Vec<Problem>,
+    /// Where to resume after this page. `None` leaves the stored cursor as it is (a page that is
+    /// not a resume point, e.g. one of several pages of a sub-list).
+    pub cursor: Option<Cursor>,
+}
+
+/// A file's bytes as they arrive, e.g. a response body; read once, front to back.
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
+
+/// Why a [`PageSink`] refused a page or a blob.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum SinkError {
+    /// The staging store or the blob store failed; nothing of this page or blob was committed.
+    #[error("staging failed ({kind}): {message}")]
+    Store {
+        /// The failure's kind.
+        kind: ErrorKind,
+        /// What failed, without record bodies or credentials.
+        message: String,
+    },
+    /// The file's byte stream failed while it was being read (the download broke off).
+    #[error("reading the file failed: {0}")]
+    Body(String),
+    /// The page breaks the contract (e.g. a record whose key names another kind).
+    #[error("invalid page: {0}")]
+    Invalid(String),
+    /// The engine is stopping (another stream failed, or the run was cancelled); return promptly.
+    #[error("the run is stopping")]
+    Aborted,
+}
+
+impl Classify for SinkError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Store { kind, .. } => *kind,
+            Self::Body(_) => ErrorKind::Transient,
+            Self::Invalid(_) | Self::Aborted => ErrorKind::Internal,
+        }
+    }
+}
+
+/// Where a [`Source`] pushes what it reads. Implemented by the engine over the staging store.
+///
+/// A sink serves one stream of one run; it is not shared between concurrent streams.
+pub trait PageSink: Send {
+    /// Commits the page's records, raw payloads, problems and cursor together, in one store
+    /// transaction, and returns once they are durable. After an `Err` nothing of the page is
+    /// stored; the source should return the error (wrapped in its own) rather than continue.
+    /// Committing the same page again (after a crash) is harmless.
+    fn page(&mut self, page: Page) -> impl Future<Output = Result<(), SinkError>> + Send;
+
+    /// Streams a file's bytes into the blob store now (vendor URLs expire), and returns where
+    /// they are. Content-addressed: the same bytes stored twice are kept once. Call it before the
+    /// page that carries the record pointing at the blob.
+    fn blob(
+        &mut self,
+        body: ByteStream,
+        content_type: Option<&str>,
+    ) -> impl Future<Output = Result<BlobRef, SinkError>> + Send;
+}
+
+/// What a scan found, per record kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindCount {
+    /// How many records of the kind the source says it has.
+    pub count: u64,
+    /// Whether `count` is the source's own total (true) or an estimate from a sample (false).
+    /// The compliance harness holds an extraction to exact counts.
+    pub exact: bool,
+}
+
+/// Counts and sizes, read without crawling everything, for `scan`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceScan {
+    /// Per kind.
+    pub kinds: BTreeMap<RecordKind, KindCount>,
+    /// Estimated attachment bytes, when the source can tell.
+    pub attachment_bytes: Option<u64>,
+    /// What the operator should know before a run (e.g. "42 conversations exceed 500 parts").
+    pub notes: Vec<String>,
+}
+
+/// A system deskmove reads from.
+///
+/// # Contract
+/// - [`extract`](Source::extract) reads one stream from `resume` to its end and pushes it page by
+///   page; it is **at-least-once**: after a crash the engine calls it again with the last
+///   committed cursor, so the source may repeat the page after that cursor but must never skip
+///   one. A stream whose stored cursor is at its end answers with what changed since (a delta) or
+///   nothing.
+/// - Everything the source says it has arrives: pages run to the vendor's real end, not to the
+///   first short page unless the vendor documents that as the end.
+/// - Per-record trouble goes into the page's [`Page::problems`], never into an `Err`, and is never
+///   dropped: an `Err` ends the whole stream, and the engine then resumes it from its cursor
+///   (transient kinds) or stops the run (others).
+/// - The engine may run `extract` for several streams of one source at once (those with no
+///   dependency between them); pacing is the polite HTTP client's job, never the source's.
+/// - A source never sees the staging store; it cannot read back what it staged.
+pub trait Source: Send + Sync {
+    /// The source's failures. Wraps [`SinkError`] so `out.page(p).await?` works.
+    type Error: Classify + std::error::Error + From<SinkError> + Send + Sync + 'static;
+
+    /// Streams in dependency order; each name is stable forever.
+    fn streams(&self) -> Vec<StreamSpec>;
+
+    /// Counts and sizes without crawling everything; writes nothing anywhere.
+    fn scan(&self) -> impl Future<Output = Result<SourceScan, Self::Error>> + Send;
+
+    /// Reads `stream` from `resume` (`None`: from the start) to its end into `out`.
+    fn extract(
+        &self,
+        stream: &StreamSpec,
+        resume: Option<Cursor>,
+        out: &mut impl PageSink,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Target side
+// ---------------------------------------------------------------------------------------------
+
+/// What a source record is in one target instance: its key and the target's id for it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TargetRef {
+    /// The source record.
+    pub key: SourceKey,
+    /// The target's id for it, as the target writes it (e.g. `"1234"`).
+    pub id: String,
+}
+
+/// Answers, from the ledger of one target instance, what a record already is there.
+///
+/// The engine fills it before each [`Target::load`] call with the batch's own records and every
+/// record they reference ([`references`]), as the ledger stood when the batch started; records
+/// loaded earlier in the same batch are not in it (a target that nests records of one kind keeps
+/// track of those itself). Lookups are synchronous so the `map/` functions stay pure.
+pub trait Resolve: Sync {
+    /// What `key` is in this target instance, if it was loaded (or updated, or skipped with an
+    /// id) there. `None` for a record never loaded or whose last attempt failed before creating it.
+    fn target_ref(&self, key: &SourceKey) -> Option<TargetRef>;
+}
+
+/// What loading one record did, as a target reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Created in the target — also when the target found a copy that a crashed earlier attempt
+    /// created (by its source id) and the ledger did not know: this run now owns it, so a
+    /// rollback of this run removes it.
+    Loaded,
+    /// Already in the target (the ledger knew it) and changed there.
+    Updated,
+    /// Deliberately not written, with a problem saying why (e.g. the mapping skips the agent),
+    /// or already current in the target.
+    Skipped,
+    /// Could not be written; the problem says why. The next run tries again.
+    Failed,
+}
+
+impl Outcome {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Loaded => "loaded",
+            Self::Updated => "updated",
+            Self::Skipped => "skipped",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The outcome of one record handed to [`Target::load`] or [`Target::remove`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadResult {
+    /// The record.
+    pub key: SourceKey,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The target's id for it: required for `loaded` and `updated`; for `skipped` when the record
+    /// is in the target; optional for `failed`.
+    pub target_id: Option<String>,
+    /// Why it failed or was skipped, or what a successful write could not keep (a partial load:
+    /// `loaded` plus a problem). Required for `failed` and for `skipped` without a target id.
+    pub problem: Option<Problem>,
+}
+
+impl LoadResult {
+    /// Created as `target_id`.
+    pub fn loaded(key: SourceKey, target_id: impl Into<String>) -> Self {
+        Self {
+            key,
+            outcome: Outcome::Loaded,
+            target_id: Some(target_id.into()),
+            problem: None,
+        }
+    }
+
+    /// Changed in place at `target_id`.
+    pub fn updated(key: SourceKey, target_id: impl Into<String>) -> Self {
+        Self {
+            key,
+            outcome: Outcome::Updated,
+            target_id: Some(target_id.into()),
+            problem: None,
+        }
+    }
+
+    /// Not written, for the reason in `problem`.
+    pub fn skipped(problem: Problem) -> Self {
+        Self {
+            key: problem.key.clone(),
+            outcome: Outcome::Skipped,
+            target_id: None,
+            problem: Some(problem),
+        }
+    }
+
+    /// Not written because of `problem`.
+    pub fn failed(problem: Problem) -> Self {
+        Self {
+            key: problem.key.clone(),
+            outcome: Outcome::Failed,
+            target_id: None,
+            problem: Some(problem),
+        }
+    }
+
+    /// This result, noting what the write could not keep.
+    pub fn with_problem(mut self, problem: Problem) -> Self {
+        self.problem = Some(problem);
+        self
+    }
+}
+
+/// What one aspect of the source becomes on this load path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Keep {
+    /// Kept as it was.
+    Kept,
+    /// Kept somewhere else (e.g. the original time in an attribute).
+    Moved,
+    /// Not kept.
+    Lost,
+}
+
+/// One line of what a load path keeps, e.g. "message created_at: moved to content_attributes".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FidelityItem {
+    /// The record kind concerned.
+    pub kind: RecordKind,
+    /// The canonical field or aspect, e.g. `created_at`, `author`, `attachments`.
+    pub aspect: String,
+    /// What becomes of it.
+    pub keep: Keep,
+    /// Where it goes or why it is lost, for the report and `docs/mapping`.
+    pub note: String,
+}
+
+/// What a load path keeps and what it cannot, for the report and `docs/mapping`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fidelity {
+    /// Record kinds this path can load at all; the engine hands it no other kind.
+    pub kinds: Vec<RecordKind>,
+    /// Aspects that are not simply kept.
+    pub items: Vec<FidelityItem>,
+}
+
+/// What a preflight check found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preflight {
+    /// Side effects switched off by the check (e.g. "auto-assignment off on inbox 4").
+    pub neutralised: Vec<String>,
+    /// What the operator should know but does not block the run.
+    pub warnings: Vec<String>,
+    /// Reasons to refuse the run, each naming the setting to change. Empty means "go".
+    pub refusals: Vec<String>,
+}
+
+impl Preflight {
+    /// Whether the run may go ahead.
+    pub fn ok(&self) -> bool {
+        self.refusals.is_empty()
+    }
+}
+
+/// A system deskmove writes into, through one load path.
+///
+/// # Contract
+/// - [`load`](Target::load) is **idempotent**: before creating a record it looks for what a
+///   crashed earlier attempt may have created (by the source id it writes into the target), so
+///   calling it again with the same records never makes a second copy. The engine calls it again
+///   after any crash or `Err`, because a write and its ledger commit cannot be one transaction.
+/// - One [`LoadResult`] per record handed in, in any order; per-record trouble is a `failed` (or
+///   `skipped`) result with a [`Problem`], never an `Err` and never silent. An `Err` means the
+///   batch as a whole could not be attempted (network, auth); the engine retries transient kinds
+///   and stops on others, committing nothing of the batch.
+/// - Calls come one batch at a time, kind by kind in [`RecordKind::ALL`] order (agents before the
+///   conversations that name them); within a kind batches do not overlap. Pacing is the polite
+///   HTTP client's job, never the target's.
+/// - A target never sees the staging store; what other records are in the target comes through
+///   [`Resolve`].
+pub trait Target: Send + Sync {
+    /// The target's failures.
+    type Error: Classify + std::error::Error + Send + Sync + 'static;
+
+    /// Vendor + host + account + load path: the ledger's key, so two accounts or two paths never
+    /// mistake each other's rows for "already loaded".
+    fn instance(&self) -> TargetInstance;
+
+    /// What this path keeps and what it cannot.
+    fn fidelity(&self) -> Fidelity;
+
+    /// The mapping decisions that shape `record` on this path (agent match, attribute type, label
+    /// slug, inbox, ...), as a hash; `None` when nothing but the record itself matters. The engine
+    /// folds it into the ledger hash, so editing the mapping makes a re-run update exactly the
+    /// records whose decisions changed. Must be cheap and deterministic.
+    fn mapping_fingerprint(&self, record: &Record) -> Option<ContentHash> {
+        let _ = record;
+        None
+    }
+
+    /// Checks the target and neutralises side effects (notifications, automations,
+    /// auto-assignment), or refuses naming the setting to change. Called once before any load.
+    fn preflight(&self) -> impl Future<Output = Result<Preflight, Self::Error>> + Send;
+
+    /// Loads `records`, all of `kind`, each new or changed since its ledger entry (see the trait
+    /// docs). `refs` answers what records (these and the ones they reference) already are here.
+    /// A ref may name an object that is gone (rolled back, or deleted by hand): then the record
+    /// is created again and reported `loaded`, never failed for it.
+    fn load(
+        &self,
+        kind: RecordKind,
+        records: &[Record],
+        refs: &impl Resolve,
+    ) -> impl Future<Output = Result<Vec<LoadResult>, Self::Error>> + Send;
+
+    /// Reads back what records became, in canonical terms, for `verify`. One record per ref that
+    /// still exists (missing ones are left out); all refs are of `kind`.
+    fn read_back(
+        &self,
+        kind: RecordKind,
+        refs: &[TargetRef],
+    ) -> impl Future<Output = Result<Vec<Record>, Self::Error>> + Send;
+
+    /// Removes what the ledger says this tool created (rollback); already gone counts as removed
+    /// (`loaded` means "removed" here, `failed` carries the reason). Idempotent.
+    fn remove(
+        &self,
+        created: &[TargetRef],
+    ) -> impl Future<Output = Result<Vec<LoadResult>, Self::Error>> + Send;
+}
+
+/// The records `record` points at — its parents and the people and labels it names — which the
+/// engine resolves through the ledger before handing it to a target.
+pub fn references(record: &Record) -> Vec<&SourceKey> {
+    let mut out = Vec::new();
+    match record {
+        Record::Agent(_) | Record::Tag(_) | Record::AttributeDefinition(_) | Record::Macro(_) => {}
+        Record::Team(t) => out.extend(&t.members),
+        Record::Company(c) => out.extend(&c.tags),
+        Record::Contact(c) => {
+            out.extend(&c.companies);
+            out.extend(&c.tags);
+        }
+        Record::Collection(c) => out.extend(&c.parent),
+        Record::Article(a) => {
+            out.extend(&a.author);
+            out.extend(&a.collection);
+        }
+        Record::Conversation(c) => {
+            out.extend(&c.contacts);
+            out.extend(&c.assignee);
+            out.extend(&c.team);
+            out.extend(&c.tags);
+        }
+        Record::Message(m) => {
+            out.push(&m.conversation);
+            out.extend(&m.author.key);
+            if let Some(e) = &m.event {
+                out.extend(&e.assigned_to);
+            }
+        }
+        Record::Attachment(a) => out.push(&a.owner),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Attachment, Tag};
+
+    #[test]
+    fn sink_error_kinds_decide_retries() {
+        let e = SinkError::Store {
+            kind: ErrorKind::Storage,
+            message: "disk full".into(),
+        };
+        assert_eq!(e.kind(), ErrorKind::Storage);
+        assert!(SinkError::Body("reset".into()).kind().is_transient());
+        assert!(!SinkError::Aborted.kind().is_transient());
+    }
+
+    #[test]
+    fn attachments_reference_their_owner_and_tags_nothing() {
+        let owner = SourceKey::new("x", RecordKind::Message, "m1");
+        let a = Record::Attachment(Attachment {
+            key: SourceKey::new("x", RecordKind::Attachment, "a1"),
+            owner: owner.clone(),
+            file_name: "f.txt".into(),
+            content_type: None,
+            size: None,
+            source_url: None,
+            blob: None,
+            extra: Default::default(),
+        });
+        assert_eq!(references(&a), vec![&owner]);
+        let t = Record::Tag(Tag {
+            key: SourceKey::new("x", RecordKind::Tag, "t"),
+            name: "t".into(),
+            extra: Default::default(),
+        });
+        assert!(references(&t).is_empty());
+    }
+
+    #[test]
+    fn target_instance_lowercases_the_host() {
+        let t = TargetInstance::new("chatwoot", "Chat.Example.COM", "1", "api");
+        assert_eq!(t.to_string(), "chatwoot/chat.example.com/1/api");
     }
 }

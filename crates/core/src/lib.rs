@@ -1,5 +1,6 @@
 //! The canonical vocabulary every deskmove crate speaks: records, keys, error kinds,
-//! per-record problems and the normalisers that turn vendor values into canonical ones.
+//! per-record problems, the normalisers that turn vendor values into canonical ones, and the
+//! connector seams ([`connector`]) between the engine and every vendor.
 
 pub mod connector;
 pub mod error;
@@ -9,6 +10,10 @@ pub mod model;
 pub mod normalize;
 pub mod problem;
 
+pub use connector::{
+    ByteStream, Cursor, Page, PageSink, Resolve, SinkError, Source, StreamSpec, Target,
+    TargetInstance, TargetRef,
+};
 pub use error::{Classify, ErrorKind};
 pub use hash::{ContentHash, canonical_json, content_hash};
 pub use key::{RecordKind, SourceKey};
