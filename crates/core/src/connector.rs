@@ -299,6 +299,8 @@ pub trait Resolve: Sync {
 /// What loading one record did, as a target reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum Outcome {
     /// Created in the target — also when the target found a copy that a crashed earlier attempt
     /// created (by its source id) and the ledger did not know: this run now owns it, so a
@@ -316,12 +318,7 @@ pub enum Outcome {
 impl Outcome {
     /// The stable snake_case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Loaded => "loaded",
-            Self::Updated => "updated",
-            Self::Skipped => "skipped",
-            Self::Failed => "failed",
-        }
+        self.into()
     }
 }
 

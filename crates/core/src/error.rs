@@ -10,6 +10,8 @@ use std::time::Duration;
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum ErrorKind {
     /// The vendor asked us to slow down (HTTP 429 or an equivalent signal).
     RateLimited,
@@ -88,21 +90,7 @@ impl ErrorKind {
 
     /// A stable snake_case name, used in reports and problem codes.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::RateLimited => "rate_limited",
-            Self::Transient => "transient",
-            Self::Timeout => "timeout",
-            Self::Auth => "auth",
-            Self::Forbidden => "forbidden",
-            Self::NotFound => "not_found",
-            Self::Conflict => "conflict",
-            Self::Validation => "validation",
-            Self::Config => "config",
-            Self::Io => "io",
-            Self::Storage => "storage",
-            Self::Protocol => "protocol",
-            Self::Internal => "internal",
-        }
+        self.into()
     }
 }
 

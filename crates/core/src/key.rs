@@ -2,15 +2,20 @@
 //! answer "was this already loaded, and as what?" across runs and crashes.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 /// The kinds of canonical records, in the order a load must respect (dependencies first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(
+    serialize_all = "snake_case",
+    parse_err_ty = UnknownKind,
+    parse_err_fn = UnknownKind::from
+)]
 pub enum RecordKind {
-    /// A support agent (Intercom admin, Chatwoot user).
+    /// A support agent.
     Agent,
     /// A group of agents.
     Team,
@@ -55,20 +60,7 @@ impl RecordKind {
 
     /// The stable snake_case name used in the store, reports and the CLI.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Agent => "agent",
-            Self::Team => "team",
-            Self::Tag => "tag",
-            Self::AttributeDefinition => "attribute_definition",
-            Self::Company => "company",
-            Self::Contact => "contact",
-            Self::Macro => "macro",
-            Self::Collection => "collection",
-            Self::Article => "article",
-            Self::Conversation => "conversation",
-            Self::Message => "message",
-            Self::Attachment => "attachment",
-        }
+        self.into()
     }
 }
 
@@ -83,16 +75,12 @@ impl fmt::Display for RecordKind {
 #[error("unknown record kind `{0}`")]
 pub struct UnknownKind(pub String);
 
-impl FromStr for RecordKind {
-    type Err = UnknownKind;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownKind(s.to_owned()))
+impl From<&str> for UnknownKind {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
     }
 }
+
 
 /// Where a record came from: the source system, its kind there, and the source's own id.
 ///

@@ -10,6 +10,8 @@ use crate::key::SourceKey;
 /// The phase in which a problem was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Stage {
     /// Reading from the source.
     Extract,
@@ -26,13 +28,7 @@ pub enum Stage {
 impl Stage {
     /// The stable snake_case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Extract => "extract",
-            Self::Normalize => "normalize",
-            Self::Map => "map",
-            Self::Load => "load",
-            Self::Verify => "verify",
-        }
+        self.into()
     }
 }
 

@@ -6,6 +6,8 @@
 //! Vendor-specific shapes (error bodies, rate-limit headers) stay in the vendor crates: the kit
 //! decides *when* something happens, the vendor decides *what it looks like*.
 
+#![deny(missing_docs)]
+
 pub mod clock;
 pub mod faults;
 pub mod openapi;

@@ -22,6 +22,8 @@ impl fmt::Display for RunId {
 /// How a run ended (or that it has not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum RunStatus {
     /// Started and not finished. A run left in this state after a crash is resumed or superseded.
     Running,
@@ -36,23 +38,11 @@ pub enum RunStatus {
 impl RunStatus {
     /// The stable snake_case name stored and reported.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Running => "running",
-            Self::Succeeded => "succeeded",
-            Self::CompletedWithProblems => "completed_with_problems",
-            Self::Failed => "failed",
-        }
+        self.into()
     }
 
     pub(crate) fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Running,
-            Self::Succeeded,
-            Self::CompletedWithProblems,
-            Self::Failed,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == s)
+        s.parse().ok()
     }
 }
 
@@ -172,37 +162,8 @@ pub struct StoredRecord {
     pub run: RunId,
 }
 
-/// What loading one record into a target did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Created in the target.
-    Loaded,
-    /// Already in the target and changed there.
-    Updated,
-    /// Already in the target unchanged (hash equal to the ledger's).
-    Skipped,
-    /// Could not be written; a problem says why.
-    Failed,
-}
-
-impl Outcome {
-    /// The stable snake_case name stored and reported.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Loaded => "loaded",
-            Self::Updated => "updated",
-            Self::Skipped => "skipped",
-            Self::Failed => "failed",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Option<Self> {
-        [Self::Loaded, Self::Updated, Self::Skipped, Self::Failed]
-            .into_iter()
-            .find(|v| v.as_str() == s)
-    }
-}
+/// What loading one record into a target did: the engine's outcome, stored as is.
+pub use deskmove_core::connector::Outcome;
 
 /// One ledger entry: what a source record is in one target instance.
 ///
