@@ -19,7 +19,7 @@ use crate::policy::HostPolicy;
 use crate::redact::{Scrubber, redact_url};
 
 /// Requests per call, redirects included, before a redirect chain counts as a loop.
-const MAX_REDIRECTS: usize = 10;
+pub(crate) const MAX_REDIRECTS: usize = 10;
 
 /// Builds a [`PoliteClient`]; see [`PoliteClient::builder`].
 pub struct PoliteClientBuilder {
@@ -29,6 +29,9 @@ pub struct PoliteClientBuilder {
     headers: Vec<(HeaderName, HeaderValue)>,
     extra_secrets: Vec<SecretString>,
     user_agent: String,
+    /// A ready HTTP stack to run on instead of building one (the file client shares one
+    /// connection pool, with its own redirect rules, among its hosts).
+    http: Option<reqwest::Client>,
 }
 
 impl std::fmt::Debug for PoliteClientBuilder {
@@ -52,7 +55,14 @@ impl PoliteClientBuilder {
             headers: Vec::new(),
             extra_secrets: Vec::new(),
             user_agent: concat!("deskmove/", env!("CARGO_PKG_VERSION")).to_owned(),
+            http: None,
         }
+    }
+
+    /// Runs on `http` instead of a stack of its own.
+    pub(crate) fn shared_http(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
     }
 
     /// Sends `Authorization: Bearer <token>` with every call (Intercom, Help Scout, ...).
@@ -138,18 +148,21 @@ impl PoliteClientBuilder {
                 attempt.stop()
             }
         });
-        let http = reqwest::Client::builder()
-            .redirect(redirects)
-            .referer(false)
-            .connect_timeout(self.policy.request_timeout)
-            .user_agent(self.user_agent)
-            .build()
-            .map_err(|e| {
-                setup(format!(
-                    "the HTTP stack could not start: {}",
-                    e.without_url()
-                ))
-            })?;
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .redirect(redirects)
+                .referer(false)
+                .connect_timeout(self.policy.request_timeout)
+                .user_agent(self.user_agent)
+                .build()
+                .map_err(|e| {
+                    setup(format!(
+                        "the HTTP stack could not start: {}",
+                        e.without_url()
+                    ))
+                })?,
+        };
 
         let quota = Quota::with_period(self.policy.replenish_interval())
             .ok_or_else(|| setup("calls_per_minute is too large".into()))?

@@ -1,5 +1,9 @@
 //! The client every connector sends its vendor calls through: budget, pause gate, timeout,
 //! classification and retry, in that order, for every try.
+//!
+//! A try either reads the whole answer ([`PoliteClient::send`]) or stops after the response head
+//! and hands the body over as a stream ([`PoliteClient::send_streaming`]); both share the same
+//! machinery up to the head, so a streamed download is paced and retried like any other call.
 
 use std::error::Error as _;
 use std::fmt;
@@ -24,6 +28,67 @@ use crate::metrics::{Counter, Metrics, MetricsSnapshot, Wait};
 use crate::policy::HostPolicy;
 use crate::redact::{Scrubber, is_secret_header, redact_url};
 use crate::response::{HttpResponse, vendor_excerpt};
+use crate::streaming::StreamingResponse;
+
+/// How much of an error body a streamed call reads (for the vendor's message); the rest of a
+/// possibly large body is dropped with the connection.
+const ERROR_BODY_MAX: usize = 64 * 1024;
+
+/// How one try treats the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Read the whole body inside the try.
+    Buffered,
+    /// Stop after a successful head; the caller reads the body.
+    Streaming,
+    /// Like `Streaming`, and a redirect is handed back to the caller: the file client decides
+    /// whether its target is a host it may call, and calls it through that host's own budget.
+    FileHop,
+}
+
+/// What a successful try produced, by [`Mode`].
+pub(crate) enum Answer {
+    Full(HttpResponse),
+    Streaming(StreamingResponse),
+    Redirect(Url),
+}
+
+impl Answer {
+    fn full(self) -> Result<HttpResponse, HttpError> {
+        match self {
+            Answer::Full(r) => Ok(r),
+            _ => Err(unexpected()),
+        }
+    }
+
+    fn streaming(self) -> Result<StreamingResponse, HttpError> {
+        match self {
+            Answer::Streaming(r) => Ok(r),
+            _ => Err(unexpected()),
+        }
+    }
+}
+
+/// Where one step of a file download ended.
+pub(crate) enum Hop {
+    /// The file itself.
+    Body(StreamingResponse),
+    /// A redirect to this URL, not yet followed.
+    Redirect(Url),
+}
+
+/// A try that answered in a way its mode never produces (a bug, reported instead of a panic).
+fn unexpected() -> HttpError {
+    HttpError::new(Failure::InvalidRequest).detail("internal: unexpected kind of answer")
+}
+
+/// What came back within the per-try timeout.
+enum Received {
+    /// Only the head; the body is still on the wire.
+    Head(reqwest::Response),
+    /// The whole answer (or, for an error answer to a streamed call, its first bytes).
+    Whole(StatusCode, reqwest::header::HeaderMap, Url, bytes::Bytes),
+}
 
 /// A rate-limited, retrying HTTP client bound to one vendor host.
 ///
@@ -131,6 +196,41 @@ impl PoliteClient {
 
     /// Like [`Self::send`], for an already built request.
     pub async fn execute(&self, request: Request) -> Result<HttpResponse, HttpError> {
+        self.run_request(request, Mode::Buffered).await?.full()
+    }
+
+    /// Sends a request politely and returns as soon as a successful response head arrives; the
+    /// body is read by the caller from [`StreamingResponse::into_stream`], chunk by chunk, so a
+    /// large file never sits in memory.
+    ///
+    /// Budget, pause gate, per-try timeout (`request_timeout`, here up to the head only),
+    /// classification and retries apply up to the head, exactly as for [`Self::send`]. Once the
+    /// body has started, a broken or silent body (longer than `read_timeout` between chunks)
+    /// ends the stream with an error of kind `transient` or `timeout`, and is **not** retried
+    /// here: whether to start the download again is the caller's decision (a blob put is
+    /// idempotent, so starting over is safe).
+    pub async fn send_streaming(
+        &self,
+        request: RequestBuilder,
+    ) -> Result<StreamingResponse, HttpError> {
+        self.run_request(self.build(request)?, Mode::Streaming)
+            .await?
+            .streaming()
+    }
+
+    /// One `GET url` for the file client: no body, and a redirect comes back as an answer.
+    pub(crate) async fn file_hop(&self, url: Url) -> Result<Hop, HttpError> {
+        match self
+            .run_request(Request::new(Method::GET, url), Mode::FileHop)
+            .await?
+        {
+            Answer::Streaming(r) => Ok(Hop::Body(r)),
+            Answer::Redirect(to) => Ok(Hop::Redirect(to)),
+            Answer::Full(_) => Err(unexpected()),
+        }
+    }
+
+    async fn run_request(&self, request: Request, mode: Mode) -> Result<Answer, HttpError> {
         let retryable = request.try_clone().is_some();
         let mut original = Some(request);
         let make = move || match original.as_ref().and_then(Request::try_clone) {
@@ -140,7 +240,7 @@ impl PoliteClient {
                 .take()
                 .ok_or_else(|| HttpError::new(Failure::InvalidRequest).detail("body already sent")),
         };
-        self.run(make, retryable).await
+        self.run(make, retryable, mode).await
     }
 
     /// Sends the request `make` builds, building it anew for each try (for multipart uploads and
@@ -149,7 +249,9 @@ impl PoliteClient {
     where
         F: Fn() -> RequestBuilder,
     {
-        self.run(|| self.build(make()), true).await
+        self.run(|| self.build(make()), true, Mode::Buffered)
+            .await?
+            .full()
     }
 
     fn build(&self, request: RequestBuilder) -> Result<Request, HttpError> {
@@ -159,7 +261,7 @@ impl PoliteClient {
         })
     }
 
-    async fn run<F>(&self, mut make: F, retryable: bool) -> Result<HttpResponse, HttpError>
+    async fn run<F>(&self, mut make: F, retryable: bool, mode: Mode) -> Result<Answer, HttpError>
     where
         F: FnMut() -> Result<Request, HttpError>,
     {
@@ -185,7 +287,7 @@ impl PoliteClient {
                     span.record("method", tracing::field::display(request.method()));
                     span.record("url", tracing::field::display(redact_url(request.url())));
                 }
-                self.attempt(request, n).await
+                self.attempt(request, n, mode).await
             }
         };
         attempt
@@ -227,8 +329,9 @@ impl PoliteClient {
             })
     }
 
-    /// One try: wait for the gate and the budget, send, read the whole body, classify.
-    async fn attempt(&self, mut request: Request, n: u32) -> Result<HttpResponse, HttpError> {
+    /// One try: wait for the gate and the budget, send, read the body (all of it, or only an
+    /// error body when streaming), classify.
+    async fn attempt(&self, mut request: Request, n: u32, mode: Mode) -> Result<Answer, HttpError> {
         let inner = &*self.inner;
         let method = request.method().clone();
         let url = redact_url(request.url());
@@ -257,25 +360,38 @@ impl PoliteClient {
         let exchange = async {
             let response = inner.http.execute(request).await?;
             let status = response.status();
+            let streams = mode != Mode::Buffered && status.is_success();
+            let hop = mode == Mode::FileHop
+                && status.is_redirection()
+                && response.headers().contains_key(LOCATION);
+            if streams || hop {
+                return Ok(Received::Head(response));
+            }
             let headers = response.headers().clone();
             let final_url = response.url().clone();
             // Read the body here, inside the try, so a truncated body is retried too.
-            let body = response.bytes().await?;
-            Ok::<_, reqwest::Error>((status, headers, final_url, body))
-        };
-        let (status, headers, final_url, body) =
-            match tokio::time::timeout(inner.policy.request_timeout, exchange).await {
-                Err(_) => {
-                    inner.metrics.bump(Counter::TransportErrors);
-                    let secs = inner.policy.request_timeout.as_secs_f64();
-                    return Err(fail(Failure::Timeout).detail(format!("waited {secs:.1}s")));
-                }
-                Ok(Err(e)) => {
-                    inner.metrics.bump(Counter::TransportErrors);
-                    return Err(fail(transport_failure(&e)).detail(self.describe(&e)));
-                }
-                Ok(Ok(parts)) => parts,
+            let body = match mode {
+                Mode::Buffered => response.bytes().await?,
+                Mode::Streaming | Mode::FileHop => read_capped(response, ERROR_BODY_MAX).await?,
             };
+            Ok::<_, reqwest::Error>(Received::Whole(status, headers, final_url, body))
+        };
+        let received = match tokio::time::timeout(inner.policy.request_timeout, exchange).await {
+            Err(_) => {
+                inner.metrics.bump(Counter::TransportErrors);
+                let secs = inner.policy.request_timeout.as_secs_f64();
+                return Err(fail(Failure::Timeout).detail(format!("waited {secs:.1}s")));
+            }
+            Ok(Err(e)) => {
+                inner.metrics.bump(Counter::TransportErrors);
+                return Err(fail(transport_failure(&e)).detail(describe(&e, &inner.scrubber)));
+            }
+            Ok(Ok(received)) => received,
+        };
+        let (status, headers, final_url, body) = match received {
+            Received::Head(response) => return self.head_answer(response, method, url, n),
+            Received::Whole(status, headers, final_url, body) => (status, headers, final_url, body),
+        };
         inner.metrics.add_bytes(body.len());
 
         let now = ServerNow::from_headers(&headers);
@@ -287,21 +403,15 @@ impl PoliteClient {
             "answered"
         );
         if status.is_success() {
-            if let Some(reset) = hints.budget_reset {
-                // The window is used up: the next call would be refused, so pause the host.
-                self.pause(
-                    reset.min(inner.policy.max_server_wait),
-                    "X-RateLimit-Remaining: 0",
-                );
-            }
-            return Ok(HttpResponse::new(
+            self.note_budget(&hints);
+            return Ok(Answer::Full(HttpResponse::new(
                 status,
                 headers,
                 body,
                 method,
                 url,
                 inner.scrubber.clone(),
-            ));
+            )));
         }
 
         let vendor = vendor_excerpt(&body, &inner.scrubber);
@@ -312,9 +422,10 @@ impl PoliteClient {
                 .and_then(|l| final_url.join(l).ok())
                 .filter(|to| to.origin() != inner.origin);
             if let Some(to) = foreign {
-                return Err(
-                    fail(Failure::ForeignRedirect).detail(format!("to {}", redact_url(&to)))
-                );
+                return Err(fail(Failure::ForeignRedirect).detail(format!(
+                    "to {}; credentials go only to their own host",
+                    redact_url(&to)
+                )));
             }
         }
         if status == StatusCode::TOO_MANY_REQUESTS {
@@ -350,6 +461,57 @@ impl PoliteClient {
         Err(err)
     }
 
+    /// A successful head of a streamed call, or a redirect handed back to the file client.
+    fn head_answer(
+        &self,
+        response: reqwest::Response,
+        method: Method,
+        url: String,
+        n: u32,
+    ) -> Result<Answer, HttpError> {
+        let status = response.status();
+        let now = ServerNow::from_headers(response.headers());
+        self.note_budget(&Hints::read(response.headers(), &now));
+        debug!(
+            attempt = n,
+            status = status.as_u16(),
+            "answered; streaming the body"
+        );
+        if !status.is_redirection() {
+            return Ok(Answer::Streaming(StreamingResponse::new(
+                response,
+                method,
+                url,
+                self.clone(),
+                n,
+            )));
+        }
+        // Only in file mode, and only with a Location header (checked before).
+        let to = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| response.url().join(l).ok());
+        match to {
+            Some(to) => Ok(Answer::Redirect(to)),
+            None => Err(HttpError::new(Failure::Status(status))
+                .call(&method, &url)
+                .attempts(n)
+                .detail("the redirect's Location is not a valid URL")),
+        }
+    }
+
+    /// After a successful answer: a used-up window means the next call would be refused, so the
+    /// host is paused until it resets.
+    fn note_budget(&self, hints: &Hints) {
+        if let Some(reset) = hints.budget_reset {
+            self.pause(
+                reset.min(self.inner.policy.max_server_wait),
+                "X-RateLimit-Remaining: 0",
+            );
+        }
+    }
+
     /// Waits for the pause gate, then the budget, then the gate again (it may have closed while
     /// this worker queued for budget).
     async fn wait_turn(&self) {
@@ -373,27 +535,45 @@ impl PoliteClient {
             why, "pausing every call to this host"
         );
     }
+}
 
-    /// A transport error as one line: the chain of causes, without the URL, scrubbed.
-    fn describe(&self, e: &reqwest::Error) -> String {
-        let mut text = String::new();
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = e.source();
-        while let Some(c) = cause {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&c.to_string());
-            cause = c.source();
+/// A transport error as one line: the chain of causes, without the URL, scrubbed.
+pub(crate) fn describe(e: &reqwest::Error, scrubber: &Scrubber) -> String {
+    let mut text = String::new();
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = e.source();
+    while let Some(c) = cause {
+        if !text.is_empty() {
+            text.push_str(": ");
         }
-        if text.is_empty() {
-            text = "transport error".into();
-        }
-        self.inner.scrubber.scrub(&text)
+        text.push_str(&c.to_string());
+        cause = c.source();
     }
+    if text.is_empty() {
+        text = "transport error".into();
+    }
+    scrubber.scrub(&text)
+}
+
+/// The first `cap` bytes of a body (an error answer's, for the vendor's message).
+async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<bytes::Bytes, reqwest::Error> {
+    let mut out = Vec::new();
+    while out.len() < cap {
+        match response.chunk().await? {
+            Some(chunk) => {
+                let take = chunk.len().min(cap - out.len());
+                out.extend_from_slice(&chunk[..take]);
+            }
+            None => break,
+        }
+    }
+    Ok(out.into())
 }
 
 /// Which transport failure a reqwest error is.
-fn transport_failure(e: &reqwest::Error) -> Failure {
+pub(crate) fn transport_failure(e: &reqwest::Error) -> Failure {
     if e.is_timeout() {
         Failure::Timeout
     } else if e.is_builder() {

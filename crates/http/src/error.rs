@@ -16,15 +16,17 @@ use reqwest::{Method, StatusCode};
 pub enum Failure {
     /// The server answered with a status other than success.
     Status(StatusCode),
-    /// No complete answer within the per-request timeout.
+    /// No complete answer within the per-request timeout, or a streamed body that went silent
+    /// for longer than the read timeout.
     Timeout,
     /// No connection could be made.
     Connect,
     /// The connection broke (reset, closed early) or the body was cut short.
     Interrupted,
-    /// The request was for another host than the one the client is bound to.
+    /// The request was for another host than the one the client is bound to (for a
+    /// [`crate::FileClient`]: a host the connector did not name). Nothing was sent.
     ForeignHost,
-    /// The server redirected to another host; the redirect was not followed.
+    /// The server redirected to a host the client may not call; the redirect was not followed.
     ForeignRedirect,
     /// The server kept redirecting (10 requests on the same host without an answer).
     RedirectLoop,
@@ -193,8 +195,7 @@ impl HttpError {
             Failure::Interrupted => "the connection broke before the answer was complete".into(),
             Failure::ForeignHost => "refused to send to a host other than the client's".into(),
             Failure::ForeignRedirect => {
-                "the server redirected to another host; not followed, credentials go only to their own host"
-                    .into()
+                "the server redirected to a host this client may not call; not followed".into()
             }
             Failure::RedirectLoop => "the server kept redirecting".into(),
             Failure::InvalidRequest => "the request could not be built".into(),

@@ -8,6 +8,11 @@
 //! retry on their own. Secrets never appear in logs or errors ([`redact_url`]), and credentials
 //! are only ever sent to the client's own host.
 //!
+//! Attachments stream: [`PoliteClient::send_streaming`] returns at the response head and hands
+//! the body over chunk by chunk ([`StreamingResponse`]), and [`FileClient`] downloads signed file
+//! URLs without any credential, from the hosts a connector names only, with one budget and pause
+//! gate per file host.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), deskmove_http::HttpError> {
 //! use deskmove_http::{HostPolicy, PoliteClient, reqwest::header::HeaderName};
@@ -31,20 +36,24 @@
 mod builder;
 mod client;
 mod error;
+mod files;
 mod gate;
 mod hints;
 mod metrics;
 mod policy;
 mod redact;
 mod response;
+mod streaming;
 
 pub use builder::PoliteClientBuilder;
 pub use client::PoliteClient;
 pub use error::{Failure, HttpError, classify, should_retry};
+pub use files::{FileClient, FileClientBuilder};
 pub use metrics::MetricsSnapshot;
 pub use policy::HostPolicy;
 pub use redact::{REDACTED, is_secret_header, is_secret_param, redact_url};
 pub use response::HttpResponse;
+pub use streaming::{BodyStream, StreamingResponse};
 
 /// Re-exported so connectors build requests with the same reqwest the client runs on.
 pub use reqwest;

@@ -109,6 +109,19 @@ pub struct MetricsSnapshot {
 }
 
 impl MetricsSnapshot {
+    /// Adds another client's counters to these (the file client sums its hosts).
+    pub(crate) fn merge(&mut self, other: &MetricsSnapshot) {
+        self.calls += other.calls;
+        self.retries += other.retries;
+        self.rate_limited += other.rate_limited;
+        self.server_errors += other.server_errors;
+        self.transport_errors += other.transport_errors;
+        self.bytes_received += other.bytes_received;
+        self.budget_wait += other.budget_wait;
+        self.gate_wait += other.gate_wait;
+        self.backoff_wait += other.backoff_wait;
+    }
+
     /// All time spent waiting instead of calling.
     pub fn total_wait(&self) -> Duration {
         self.budget_wait + self.gate_wait + self.backoff_wait

@@ -29,8 +29,15 @@ pub struct HostPolicy {
     /// How many times one call is tried in total (first try included) before it fails.
     pub max_attempts: u32,
     /// Longest time one try may take, from sending the request to the last byte of the answer.
+    /// For a streamed download (attachments) it bounds only the wait for the response head:
+    /// the body then may take as long as it keeps flowing (see `read_timeout`).
     #[serde(with = "duration")]
     pub request_timeout: Duration,
+    /// Longest silence while a streamed body is received: each chunk must arrive within this
+    /// of the previous one, or the download fails (kind `timeout`). A large file that keeps
+    /// flowing is never cut off, however long it takes.
+    #[serde(with = "duration")]
+    pub read_timeout: Duration,
     /// Pause before the first retry of a failed try; it doubles on each retry. A random jitter of
     /// up to the same length again is added.
     #[serde(with = "duration")]
@@ -58,6 +65,7 @@ impl Default for HostPolicy {
             jitter: Duration::from_millis(50),
             max_attempts: 6,
             request_timeout: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(30),
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
             fixed_window_secs: None,
@@ -113,6 +121,9 @@ impl HostPolicy {
         }
         if self.request_timeout.is_zero() {
             return Err("request_timeout must be longer than zero");
+        }
+        if self.read_timeout.is_zero() {
+            return Err("read_timeout must be longer than zero");
         }
         if self.backoff_max < self.backoff_base {
             return Err("backoff_max must not be shorter than backoff_base");

@@ -28,6 +28,28 @@ const SECRET_NAME_PARTS: &[&str] = &[
     "authorization",
 ];
 
+/// Query parameter names that are part of a pre-signed URL's signature (S3, CloudFront, GCS,
+/// Azure, CDN tokens) without being secret-looking on their own; redacted in URLs only, since
+/// some (`Expires`) are ordinary response headers.
+const SIGNED_URL_PARAMS: &[&str] = &[
+    "expires",
+    "x-amz-expires",
+    "x-amz-date",
+    "x-goog-expires",
+    "x-goog-date",
+    "policy",
+    "key-pair-id",
+    "se",
+    "sp",
+    "sv",
+    "sr",
+    "st",
+];
+
+/// Path segments after which the next segment is a secret, as in Zendesk's
+/// `/attachments/token/<token>/` download URLs.
+const SECRET_PATH_MARKERS: &[&str] = &["token", "tokens"];
+
 /// Header names that carry credentials (compared case-insensitively), beyond those matched by
 /// [`SECRET_NAME_PARTS`].
 const SECRET_HEADERS: &[&str] = &["cookie", "set-cookie", "x-api-key", "api_access_token"];
@@ -39,9 +61,9 @@ fn is_secret_name(name: &str) -> bool {
 }
 
 /// Whether a query parameter of this name carries a secret (`access_token`, `api_key`,
-/// `signature`, `X-Amz-Signature`, ...).
+/// `signature`, `X-Amz-Signature`, `X-Amz-Credential`, `sig`, `Expires`, ...).
 pub fn is_secret_param(name: &str) -> bool {
-    is_secret_name(name)
+    is_secret_name(name) || SIGNED_URL_PARAMS.contains(&name.to_ascii_lowercase().as_str())
 }
 
 /// Whether a header of this name carries credentials (`Authorization`, `Cookie`,
@@ -51,10 +73,31 @@ pub fn is_secret_header(name: &str) -> bool {
     SECRET_HEADERS.contains(&lower.as_str()) || is_secret_name(&lower)
 }
 
-/// The URL as it may be printed: user and password, secret-bearing query values and the fragment
-/// are replaced by `REDACTED`; everything else is kept so the message still says what was called.
+/// The URL as it may be printed: user and password, secret-bearing query values, a path segment
+/// after `/token/`, and the fragment are replaced by `REDACTED`; everything else is kept so the
+/// message still says what was called.
 pub fn redact_url(url: &Url) -> String {
     let mut out = url.clone();
+    if let Some(segments) = url.path_segments() {
+        let mut after_marker = false;
+        let mut changed = false;
+        let redacted: Vec<&str> = segments
+            .map(|seg| {
+                let keep = if after_marker && !seg.is_empty() {
+                    changed = true;
+                    REDACTED
+                } else {
+                    seg
+                };
+                after_marker = SECRET_PATH_MARKERS.contains(&seg.to_ascii_lowercase().as_str());
+                keep
+            })
+            .collect();
+        if changed {
+            // The segments are already percent-encoded; joining them keeps them as they were.
+            out.set_path(&redacted.join("/"));
+        }
+    }
     if !out.username().is_empty() {
         // Cannot fail on a URL that already has a username (it has a host).
         let _ = out.set_username(REDACTED);
@@ -146,6 +189,57 @@ mod tests {
         assert_eq!(
             out,
             "https://api.example.com/a/b?page=2&access_token=REDACTED&API_KEY=REDACTED&per_page=50&X-Amz-Signature=REDACTED&key=REDACTED"
+        );
+    }
+
+    #[test]
+    fn signed_download_urls_lose_their_signature() {
+        let s3 = r(
+            "https://bucket.s3.amazonaws.com/att/f.pdf?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA123%2F20260101%2Fus-east-1&X-Amz-Date=20260101T000000Z&X-Amz-Expires=300&X-Amz-Security-Token=tok9&X-Amz-SignedHeaders=host&X-Amz-Signature=ab12",
+        );
+        for leak in ["AKIA123", "20260101T000000Z", "tok9", "ab12", "=300"] {
+            assert!(!s3.contains(leak), "{leak} in {s3}");
+        }
+        assert!(s3.contains("X-Amz-Algorithm=AWS4-HMAC-SHA256"), "{s3}");
+        assert!(s3.contains("X-Amz-SignedHeaders=host"), "{s3}");
+
+        let cloudfront =
+            r("https://d1.cloudfront.net/f.png?Expires=1767225600&Signature=Zm9v~&Key-Pair-Id=K2J");
+        assert_eq!(
+            cloudfront,
+            "https://d1.cloudfront.net/f.png?Expires=REDACTED&Signature=REDACTED&Key-Pair-Id=REDACTED"
+        );
+        let intercom = r(
+            "https://acme.intercom-attachments-7.com/i/o/123/abc/f.png?expires=1767225600&signature=deadbeef&req=dSgl",
+        );
+        assert_eq!(
+            intercom,
+            "https://acme.intercom-attachments-7.com/i/o/123/abc/f.png?expires=REDACTED&signature=REDACTED&req=dSgl"
+        );
+        let azure = r("https://a.blob.core.windows.net/c/f?sv=2024&se=2026&sr=b&sp=r&sig=c2ln");
+        assert!(
+            !azure.contains("c2ln") && !azure.contains("se=2026"),
+            "{azure}"
+        );
+        let gcs = r(
+            "https://storage.googleapis.com/b/f?X-Goog-Credential=svc%40p&X-Goog-Signature=99&token=t0k",
+        );
+        for leak in ["svc", "99", "t0k"] {
+            assert!(!gcs.contains(leak), "{leak} in {gcs}");
+        }
+        // Expires is also an ordinary response header: not a secret there.
+        assert!(!is_secret_header("Expires"));
+    }
+
+    #[test]
+    fn a_token_in_the_path_is_replaced() {
+        assert_eq!(
+            r("https://acme.zendesk.com/attachments/token/Xy7Qz9/?name=f.pdf"),
+            "https://acme.zendesk.com/attachments/token/REDACTED/?name=f.pdf"
+        );
+        assert_eq!(
+            r("https://h.example.com/oauth/token"),
+            "https://h.example.com/oauth/token"
         );
     }
 

@@ -14,7 +14,9 @@ use axum::body::Body;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
+use bytes::Bytes;
 use deskmove_http::{HostPolicy, PoliteClient};
+use futures::StreamExt;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
@@ -28,6 +30,9 @@ pub enum Reply {
     Stall,
     /// Send headers announcing `Content-Length: 100`, then 10 bytes, then drop the connection.
     Truncated,
+    /// Send headers announcing `Content-Length: 100` and 10 bytes, pause so they surely leave,
+    /// then drop the connection: a body cut short after the head has arrived.
+    CutMidBody,
     /// Send headers, then drop the connection before any body byte.
     DropAfterHeaders,
 }
@@ -123,6 +128,7 @@ pub fn fast_policy() -> HostPolicy {
         jitter: Duration::from_millis(5),
         max_attempts: 4,
         request_timeout: Duration::from_secs(5),
+        read_timeout: Duration::from_secs(5),
         backoff_base: Duration::from_millis(20),
         backoff_max: Duration::from_millis(100),
         fixed_window_secs: None,
@@ -171,6 +177,17 @@ async fn render(reply: Reply) -> Response {
             Response::builder()
                 .header("content-length", "100")
                 .body(Body::from_stream(futures::stream::iter(chunks)))
+                .unwrap()
+        }
+        Reply::CutMidBody => {
+            let first = futures::stream::once(async { Ok(Bytes::from_static(b"0123456789")) });
+            let cut = futures::stream::once(async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Err(std::io::Error::other("cut"))
+            });
+            Response::builder()
+                .header("content-length", "100")
+                .body(Body::from_stream(first.chain(cut)))
                 .unwrap()
         }
         Reply::DropAfterHeaders => {
