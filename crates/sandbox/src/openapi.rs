@@ -1,7 +1,7 @@
 //! Checks sandbox responses against the vendor's own OpenAPI description, so a sandbox cannot
 //! drift into serving shapes the real API never would.
 //!
-//! Intercom publishes OpenAPI 3.0 (YAML) and Chatwoot 3.1 (JSON) (`../shared/specs/*/SOURCE.md`).
+//! Vendors publish OpenAPI 3.0 (YAML) or 3.1 (JSON) (`../shared/specs/*/SOURCE.md`).
 //! 3.0 schemas are rewritten into JSON Schema 2020-12 first (`nullable`, boolean
 //! `exclusiveMinimum`), then the whole document is registered so internal `$ref`s resolve
 //! (`../shared/research/rust-stack-and-style.md` §A.12). Remote references are never fetched.

@@ -1,13 +1,7 @@
-//! A tiny counter-based generator, so fault decisions are reproducible from a seed and a request
-//! number without a shared mutable RNG.
+//! Counter-based randomness, so fault decisions are reproducible from a seed and a request number
+//! without a shared mutable RNG. Built on the one splitmix64 of `deskmove-synth`.
 
-/// SplitMix64: a well-mixed 64-bit value from any 64-bit input.
-pub fn splitmix64(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
+pub use deskmove_synth::splitmix64;
 
 /// A uniform float in `[0, 1)` derived from `seed` and `n`.
 pub fn unit(seed: u64, n: u64) -> f64 {

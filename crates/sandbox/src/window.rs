@@ -1,8 +1,7 @@
 //! Fixed-window rate limits, the way vendors count: windows aligned to the epoch
 //! (`epoch_seconds / window`), a counter per key (client IP, account, app) reset at each boundary.
-//! Intercom splits its per-minute limit into 10-second windows
-//! (`../shared/research/intercom-api.md` §3); Chatwoot's rack-attack uses one-minute windows
-//! (`../shared/research/chatwoot.md` §3).
+//! The window length is the vendor's: each sandbox passes its own (some vendors split a
+//! per-minute limit into 10-second windows, others count whole minutes).
 
 use std::collections::HashMap;
 use std::sync::Mutex;

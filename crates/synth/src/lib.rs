@@ -29,5 +29,6 @@ mod totals;
 mod world;
 
 pub use model::*;
+pub use rng::splitmix64;
 pub use totals::Totals;
 pub use world::{HISTORY_START, T0, TICK_SECS, View, World, WorldConfig};

@@ -197,6 +197,9 @@ pub struct Contact {
     pub last_seen_at: Option<i64>,
     /// Company (index), if any.
     pub company: Option<u64>,
+    /// Further companies (indexes) beyond `company`: empty except for the few contacts with
+    /// long sub-lists (`View::long_list_contact`).
+    pub more_companies: Vec<u64>,
     /// Tag indexes.
     pub tags: Vec<u64>,
     /// Number of notes on this contact.

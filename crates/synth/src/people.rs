@@ -4,6 +4,10 @@
 //! Company membership is arithmetic, not random, so a company's user count is
 //! O(1): contact `j` holds a company unless `j % 4 == 3`; the `h`-th holder
 //! belongs to company `h % populated`. Companies `populated..` have no users.
+//!
+//! A few contacts (`LONG_LISTS` of them, from their own stream) carry more than ten tags,
+//! companies and notes, so a vendor's "first ten inline, follow the URL for the rest" path has
+//! something to follow. Their extra companies are a run of populated companies after their own.
 
 use crate::directory::{FIRST_NAMES, LAST_NAMES};
 use crate::ids::{HexKind, parse_numeric};
@@ -56,6 +60,13 @@ const COMPANY_NAMES: &[&str] = &[
 const PLANS: &[&str] = &["Starter", "Pro", "Enterprise", "Legacy (2019)"];
 const INDUSTRIES: &[&str] = &["Software", "Retail", "Finance", "Healthcare", "Éducation"];
 
+/// Contacts with long tag, company and note lists (one per residue 0, 1, 2 of the index mod 4,
+/// so they are distinct users who hold a company).
+const LONG_LISTS: u64 = 3;
+/// Ids of the extra notes of long-list contacts: `NOTE_LONG_BASE + j * 32 + k`, far above the
+/// ordinary `(j + 1) * 8 + k`, which has room for eight notes a contact only.
+const NOTE_LONG_BASE: u64 = 1 << 40;
+
 impl View<'_> {
     // ---------- companies ----------
 
@@ -106,11 +117,90 @@ impl View<'_> {
             return 0;
         }
         let h = Self::holders_below(self.contact_count());
-        h / p + u64::from(k < h % p)
+        let long = (0..LONG_LISTS)
+            .filter_map(|n| self.long_list_contact(n))
+            .filter(|j| self.more_companies_of(*j).contains(&k))
+            .count() as u64;
+        h / p + u64::from(k < h % p) + long
+    }
+
+    /// Contacts (indexes, ascending) of company `k` at this epoch, long-list contacts included.
+    pub fn company_contacts(&self, k: u64) -> Vec<u64> {
+        let p = self.core.populated;
+        if k >= p {
+            return Vec::new();
+        }
+        let holders = Self::holders_below(self.contact_count());
+        // The h-th holder is contact 4 * (h / 3) + h % 3 (holders skip every index ≡ 3 mod 4).
+        let mut out: Vec<u64> = (k..holders)
+            .step_by(p as usize)
+            .map(|h| 4 * (h / 3) + h % 3)
+            .collect();
+        out.extend(
+            (0..LONG_LISTS)
+                .filter_map(|n| self.long_list_contact(n))
+                .filter(|j| self.more_companies_of(*j).contains(&k)),
+        );
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     fn contact_company(&self, j: u64) -> Option<u64> {
         (j % 4 != 3).then(|| Self::holders_below(j) % self.core.populated)
+    }
+
+    // ---------- contacts with long sub-lists ----------
+
+    /// The `n`-th contact (`n < 3`) with more than ten tags, companies and notes; `None` for
+    /// other `n`. Always one of the initial contacts, a user holding a company.
+    pub fn long_list_contact(&self, n: u64) -> Option<u64> {
+        if n >= LONG_LISTS {
+            return None;
+        }
+        let quarter = self.core.contacts0 / 4;
+        let q = Rng::new(self.core.seed, Stream::SubList, n, 0).below(quarter);
+        Some(4 * q + n)
+    }
+
+    /// Whether contact `j` is one of the long-list contacts.
+    fn is_long_list(&self, j: u64) -> bool {
+        self.long_list_contact(j % 4) == Some(j)
+    }
+
+    /// Extra tags (indexes) of a long-list contact: eleven to fourteen distinct ones.
+    fn more_tags_of(&self, j: u64) -> Vec<u64> {
+        if !self.is_long_list(j) {
+            return Vec::new();
+        }
+        let mut r = Rng::new(self.core.seed, Stream::SubList, j, 1);
+        let n = self.tag_count();
+        let start = r.below(n);
+        let count = r.range(11, 14).min(n);
+        // Steps of 7 visit distinct tags while 7 does not divide the tag count (24 today).
+        dedup((0..count).map(|m| (start + m * 7) % n).collect())
+    }
+
+    /// Companies (indexes) of a long-list contact beyond its own: a run of populated companies
+    /// right after it, eleven to thirteen long (fewer in a world with fewer companies).
+    fn more_companies_of(&self, j: u64) -> Vec<u64> {
+        let Some(own) = self.contact_company(j).filter(|_| self.is_long_list(j)) else {
+            return Vec::new();
+        };
+        let p = self.core.populated;
+        let count = Rng::new(self.core.seed, Stream::SubList, j, 2)
+            .range(11, 13)
+            .min(p - 1);
+        (1..=count).map(|m| (own + m) % p).collect()
+    }
+
+    /// Extra notes on a long-list contact: eleven to fifteen.
+    fn more_notes_of(&self, j: u64) -> u64 {
+        if self.is_long_list(j) {
+            Rng::new(self.core.seed, Stream::SubList, j, 3).range(11, 15)
+        } else {
+            0
+        }
     }
 
     // ---------- contacts ----------
@@ -192,9 +282,10 @@ impl View<'_> {
             None => created_at + r.below(86_400) as i64,
         };
         let ntags = r.below(3);
-        let tags = (0..ntags)
+        let mut tags = (0..ntags)
             .map(|_| r.below(self.tag_count()))
             .collect::<Vec<_>>();
+        tags.extend(self.more_tags_of(j));
         let city = *r.pick(CITIES);
         Some(Contact {
             index: j,
@@ -210,6 +301,7 @@ impl View<'_> {
             signed_up_at: (role == Role::User).then_some(created_at),
             last_seen_at: Some(updated_at),
             company: self.contact_company(j),
+            more_companies: self.more_companies_of(j),
             tags: dedup(tags),
             notes: self.note_count(j),
             custom_attributes,
@@ -233,8 +325,22 @@ impl View<'_> {
 
     /// Notes on contact `j`.
     pub fn note_count(&self, j: u64) -> u64 {
+        self.plain_note_count(j) + self.more_notes_of(j)
+    }
+
+    /// Notes from the original stream (0 to 3); long-list contacts have more after these.
+    fn plain_note_count(&self, j: u64) -> u64 {
         let n = Rng::new(self.core.seed, Stream::Note, j, 0).below(8);
         n.saturating_sub(4)
+    }
+
+    /// The id of note `k` of contact `j` (whether or not it exists).
+    pub fn note_id(&self, j: u64, k: u64) -> u64 {
+        if k < self.plain_note_count(j) {
+            (j + 1) * 8 + k
+        } else {
+            NOTE_LONG_BASE + j * 32 + k
+        }
     }
 
     /// Note `k` of contact `j`.
@@ -242,13 +348,24 @@ impl View<'_> {
         if k >= self.note_count(j) || j >= self.contact_count() {
             return None;
         }
-        let mut r = Rng::new(self.core.seed, Stream::Note, j, k + 1);
+        let stream = if k < self.plain_note_count(j) {
+            Stream::Note
+        } else {
+            Stream::SubList
+        };
+        // SubList keys 0..=3 of a contact are taken by the long-list decisions above.
+        let mut r = Rng::new(
+            self.core.seed,
+            stream,
+            j,
+            k + 1 + 3 * u64::from(stream == Stream::SubList),
+        );
         let contact_created = self
             .contact(j)
             .map(|c| c.created_at)
             .unwrap_or(HISTORY_START);
         Some(Note {
-            id: (j + 1) * 8 + k,
+            id: self.note_id(j, k),
             contact: j,
             author: self.any_agent(&mut r),
             body: format!("<p>Called the customer ({k}). Prefers <b>email</b> &amp; mornings.</p>"),
@@ -258,8 +375,13 @@ impl View<'_> {
 
     /// Note by vendor id.
     pub fn note_by_id(&self, id: &str) -> Option<Note> {
-        let n = parse_numeric(id, 8)? + 8;
-        self.note(n / 8 - 1, n % 8)
+        let n = parse_numeric(id, 0)?;
+        let (j, k) = if n >= NOTE_LONG_BASE {
+            ((n - NOTE_LONG_BASE) / 32, (n - NOTE_LONG_BASE) % 32)
+        } else {
+            (n.checked_sub(8)? / 8, n % 8)
+        };
+        self.note(j, k).filter(|note| note.id == n)
     }
 
     // ---------- custom attribute values ----------

@@ -105,8 +105,8 @@ fn totals_match_records() {
     // Every user of a company is counted by that company, and only populated companies have users.
     let mut per_company = vec![0u64; v.company_count() as usize];
     for c in &contacts {
-        if let Some(k) = c.company {
-            per_company[k as usize] += 1;
+        for k in c.company.iter().chain(&c.more_companies) {
+            per_company[*k as usize] += 1;
         }
     }
     for k in 0..v.company_count() {
@@ -301,4 +301,42 @@ fn million_conversation_world_is_lazy() {
     assert_eq!(c.id, "100999999");
     assert!(v.contact(299_999).is_some());
     assert!(start.elapsed().as_secs() < 2);
+}
+
+/// A few contacts carry more than ten tags, companies and notes (so "first ten inline, follow the
+/// URL" paths have something to follow); everyone else is as before.
+#[test]
+fn long_list_contacts_have_more_than_ten_of_each() {
+    let w = world(42, 900);
+    let v = w.view();
+    let long: Vec<u64> = (0..3).filter_map(|n| v.long_list_contact(n)).collect();
+    assert_eq!(long.len(), 3);
+    for j in &long {
+        let c = v.contact(*j).unwrap();
+        assert!(c.tags.len() > 10, "{:?}", c.tags);
+        assert!(c.company.is_some() && c.more_companies.len() >= 10);
+        assert!(c.notes > 10);
+        let mut ids: Vec<u64> = (0..c.notes).map(|k| v.note(*j, k).unwrap().id).collect();
+        for id in &ids {
+            let n = v.note_by_id(&id.to_string()).unwrap();
+            assert_eq!((n.contact, n.id), (*j, *id));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len() as u64, c.notes, "note ids are unique");
+        for k in c.company.iter().chain(&c.more_companies) {
+            assert!(v.company_contacts(*k).contains(j));
+        }
+    }
+    // Members listed per company agree with each contact's own companies.
+    for k in 0..v.company_count() {
+        let members = v.company_contacts(k);
+        assert_eq!(members.len() as u64, v.company(k).unwrap().user_count);
+        for j in members {
+            let c = v.contact(j).unwrap();
+            assert!(c.company == Some(k) || c.more_companies.contains(&k));
+        }
+    }
+    let ordinary = (0..v.contact_count()).find(|j| !long.contains(j)).unwrap();
+    assert!(v.contact(ordinary).unwrap().more_companies.is_empty());
 }

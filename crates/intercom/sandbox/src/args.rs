@@ -33,6 +33,10 @@ pub struct SandboxArgs {
     /// Faults to inject, e.g. `5xx=0.05,reset=0.01,storm=0.02,truncate=0.01,slow=0.02` (`none` = off).
     #[arg(long, default_value = "none")]
     pub faults: Faults,
+    /// Faults on the attachment file host, same syntax as `--faults` (5xx, resets, storms,
+    /// truncated and slow bodies), answered the way a CDN answers (XML errors).
+    #[arg(long, default_value = "none")]
+    pub file_faults: Faults,
     /// How long signed attachment URLs stay valid, e.g. `30m`, `90s`, `1h` or plain seconds.
     #[arg(long, default_value = "30m", value_parser = parse_ttl)]
     pub attachment_ttl: Duration,
@@ -52,6 +56,7 @@ impl Default for SandboxArgs {
             rate_limit: 10_000,
             latency_ms: 0,
             faults: Faults::none(),
+            file_faults: Faults::none(),
             attachment_ttl: Duration::from_secs(30 * 60),
             frozen_clock: None,
         }
@@ -112,6 +117,8 @@ mod tests {
             "90s",
             "--latency-ms",
             "5",
+            "--file-faults",
+            "5xx=0.1,reset=0.05,slow=0.05",
         ])
         .unwrap();
         assert_eq!(cli.args.seed, 7);
@@ -119,10 +126,22 @@ mod tests {
         assert_eq!(cli.args.rate_limit, 0);
         assert_eq!(cli.args.faults.server_error, 0.05);
         assert_eq!(cli.args.attachment_ttl, Duration::from_secs(90));
+        assert_eq!(
+            (
+                cli.args.file_faults.server_error,
+                cli.args.file_faults.reset
+            ),
+            (0.1, 0.05)
+        );
         let d = Cli::try_parse_from(["x"]).unwrap().args;
         assert_eq!(
-            (d.rate_limit, d.attachment_ttl, d.faults.is_none()),
-            (10_000, Duration::from_secs(1_800), true)
+            (
+                d.rate_limit,
+                d.attachment_ttl,
+                d.faults.is_none(),
+                d.file_faults.is_none()
+            ),
+            (10_000, Duration::from_secs(1_800), true, true)
         );
         assert!(Cli::try_parse_from(["x", "--faults", "boom=1"]).is_err());
     }

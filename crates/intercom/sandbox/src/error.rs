@@ -15,6 +15,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// Human message.
     pub message: String,
+    /// Extra response headers (e.g. `Link` on a merged contact's 410).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -24,7 +26,14 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            headers: Vec::new(),
         }
+    }
+
+    /// The same error with one more response header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 
     /// 404 `not_found` ("Resource Not Found" is Intercom's usual wording).
@@ -41,6 +50,14 @@ impl ApiError {
 /// Marker carried in a response's extensions until the middleware renders it.
 #[derive(Debug, Clone)]
 pub(crate) struct PendingError(pub(crate) ApiError);
+
+/// Marks an answer the fault injector made up (not the handler's), so the front door can shape
+/// it like Intercom's own: rate headers of the current window, or a storm's end as the reset.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Injected {
+    /// For a 429 storm: when it ends (UNIX s), advertised as `X-RateLimit-Reset`.
+    pub(crate) storm_reset_at: Option<u64>,
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

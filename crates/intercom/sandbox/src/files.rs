@@ -2,16 +2,18 @@
 //! `*.intercom-attachments-*.com`, not the API host) with signed URLs carrying
 //! `expires`/`signature` that really expire (`../shared/research/intercom-api.md` §5, §9).
 //! Any request that arrives with an `Authorization` header is recorded: sending the
-//! API token to a file host is a credential leak.
+//! API token to a file host is a credential leak. Faults of its own (`--file-faults`) make it
+//! fail like a CDN: 5xx, resets, truncated and slow bodies.
 
 use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use deskmove_sandbox::SandboxClock;
+use deskmove_sandbox::{FaultInjector, InjectedFault, SandboxClock, with_faults};
 use deskmove_synth::World;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -110,25 +112,29 @@ struct SignedQuery {
     signature: Option<String>,
 }
 
-pub(crate) fn router(state: Arc<FilesState>) -> Router {
-    Router::new()
+/// The file host: downloads behind injected faults, and in front of everything the leak
+/// recorder, so a credential sent with a request that then fails is still counted.
+pub(crate) fn router(state: Arc<FilesState>, faults: Arc<FaultInjector>) -> Router {
+    let downloads = Router::new()
         .route("/i/o/{id}/{name}", get(download))
-        .with_state(state)
+        .with_state(state.clone());
+    with_faults(downloads, faults).layer(axum::middleware::from_fn_with_state(state, record_leaks))
 }
 
-async fn download(
-    State(s): State<Arc<FilesState>>,
-    Path((id, _name)): Path<(u64, String)>,
-    Query(q): Query<SignedQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let now = s.clock.now_secs();
-    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+/// Records any request that carries an `Authorization` header (never the credential itself).
+async fn record_leaks(State(s): State<Arc<FilesState>>, request: Request, next: Next) -> Response {
+    if let Some(auth) = request.headers().get(header::AUTHORIZATION) {
         let value = auth.to_str().unwrap_or("");
         let (scheme, cred) = value.split_once(' ').unwrap_or((value, ""));
+        let id = request
+            .uri()
+            .path()
+            .strip_prefix("/i/o/")
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or("");
         let leak = LeakedCredential {
             path: format!("/i/o/{id}/…"),
-            at: now,
+            at: s.clock.now_secs(),
             scheme: scheme.to_string(),
             was_api_token: cred.trim() == s.token,
         };
@@ -137,6 +143,47 @@ async fn download(
             l.push(leak);
         }
     }
+    next.run(request).await
+}
+
+/// An injected fault as a CDN answers it: XML errors like S3/CloudFront; a throttling storm is a
+/// 503 `SlowDown` with `Retry-After` (the file host is not Intercom's API, so no rate headers).
+pub(crate) fn fault_response(fault: InjectedFault) -> Response {
+    let (status, code, message, retry_after) = match fault {
+        InjectedFault::ServerError(status) => {
+            let code = match status.as_u16() {
+                502 => "BadGateway",
+                503 => "ServiceUnavailable",
+                _ => "InternalError",
+            };
+            (
+                status,
+                code,
+                "We encountered an internal error. Please try again.",
+                None,
+            )
+        }
+        InjectedFault::TooManyRequests { retry_after } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SlowDown",
+            "Please reduce your request rate.",
+            Some(retry_after.as_secs_f64().ceil() as u64),
+        ),
+    };
+    let mut r = xml_error(status, code, message);
+    if let Some(secs) = retry_after {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    }
+    r
+}
+
+async fn download(
+    State(s): State<Arc<FilesState>>,
+    Path((id, _name)): Path<(u64, String)>,
+    Query(q): Query<SignedQuery>,
+) -> Response {
+    let now = s.clock.now_secs();
     let (Some(expires), Some(sig)) = (q.expires, q.signature) else {
         return denied("Missing signature");
     };
@@ -158,10 +205,15 @@ async fn download(
 
 /// The CDN-style refusal (XML like S3/CloudFront, not Intercom's JSON: it is another host).
 fn denied(why: &str) -> Response {
+    xml_error(StatusCode::FORBIDDEN, "AccessDenied", why)
+}
+
+/// An S3/CloudFront-style XML error.
+fn xml_error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>{why}</Message></Error>"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
     );
-    let mut r = (StatusCode::FORBIDDEN, body).into_response();
+    let mut r = (status, body).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/xml"),

@@ -16,6 +16,7 @@ use deskmove_synth::View;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::derived::{self, CONVERSATION_ATTRIBUTES};
 use crate::render::conversations::RECENT_PART_CAP;
 use crate::respond;
 use crate::routes::companies::COMPANY_LIST_CAP;
@@ -68,7 +69,7 @@ pub(crate) fn expected(s: &AppState) -> Value {
     let t = s.world.totals();
     let view = s.world.view_at(t.epoch);
     let cap = part_cap_totals(s, view, t.conversation_parts, t.attachments);
-    json!({
+    let mut out = json!({
         "epoch": t.epoch,
         // GET /admins lists current teammates only; departed ones still author parts.
         "admins": t.agents - t.agents_departed,
@@ -108,7 +109,23 @@ pub(crate) fn expected(s: &AppState) -> Value {
         "attachments_retrievable": cap.attachments_within_cap,
         "seed": s.world.config().seed,
         "world_now": view.now(),
-    })
+    });
+    // Derived in the sandbox (`derived.rs`): what a workspace has that the world does not model.
+    // Readers ignore keys they do not know (`conformance/sdk/compare.py` looks keys up).
+    let derived_totals = json!({
+        "segments": derived::segments(view.seed()).len(),
+        "ticket_types": derived::ticket_types(view.seed()).len(),
+        "ticket_states": derived::ticket_states(view.seed()).len(),
+        "help_centers": 1,
+        "conversation_attributes": CONVERSATION_ATTRIBUTES.iter().filter(|a| !a.4).count(),
+        "conversation_attributes_including_archived": CONVERSATION_ATTRIBUTES.len(),
+        "activity_logs": derived::activity_logs(view).len(),
+        "contacts_merged": derived::merged_contacts(view, s.world.config().contacts).len(),
+    });
+    if let (Some(o), Value::Object(extra)) = (out.as_object_mut(), derived_totals) {
+        o.extend(extra);
+    }
+    out
 }
 
 /// [`PartCapTotals`] at `view`'s epoch, computed once per epoch.

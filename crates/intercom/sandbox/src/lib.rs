@@ -7,7 +7,8 @@
 //! The crate follows the layout every vendor sandbox shares: `args`, `state`, `auth`, `limits`,
 //! `error`, `inspect` (the unauthenticated `/__sandbox/*` endpoints), `routes/<resource>` and
 //! `render/<resource>`. Intercom's own machinery lives beside them: `files` (the signed-URL file
-//! host), `paging` (its three pagination styles), `search` and `search_page` (its query language),
+//! host), `derived` (what a workspace has that the world does not model: segments, ticket types
+//! and states, activity logs, merged contacts), `paging` (its three pagination styles), `search` and `search_page` (its query language),
 //! `wire` (typed conversation shapes), `plaintext` (`display_as=plaintext`) and `respond` (JSON
 //! answers).
 //!
@@ -17,6 +18,7 @@
 
 mod args;
 mod auth;
+mod derived;
 mod error;
 mod files;
 mod inspect;
@@ -36,12 +38,13 @@ use std::time::Duration;
 
 use deskmove_sandbox::{
     CallStats, FaultInjector, SandboxClock, SandboxError, SandboxStats, Server, serve_on,
-    with_call_stats, with_faults,
+    with_call_stats,
 };
 use deskmove_synth::{World, WorldConfig};
 use url::Url;
 
 pub use args::{SandboxArgs, parse_ttl};
+pub use derived::MergedContact;
 /// The trait every vendor sandbox implements, re-exported so callers need not name the kit.
 pub use deskmove_sandbox::Sandbox;
 pub use error::{ApiError, error_body};
@@ -53,6 +56,10 @@ pub use routes::contacts::SEARCH_LAG_SECS;
 pub use search::WORKSPACE_TZ;
 
 use files::{FilesState, Signer};
+
+/// Folded into the seed for the file host's faults, so they do not fall on the same request
+/// numbers as the API host's.
+const FILE_FAULT_SALT: u64 = 0x6669_6c65;
 use state::AppState;
 
 /// A started Intercom sandbox: the API host and the attachment file host. Started, observed and
@@ -92,7 +99,18 @@ impl Sandbox for RunningSandbox {
             leaks: leaks.clone(),
         });
         let files_stats = Arc::new(CallStats::new());
-        let files_router = with_call_stats(files::router(files_state), files_stats.clone());
+        // The file host misbehaves on its own schedule (`--file-faults`), shaped like a CDN's
+        // errors, not Intercom's (R2.1 item 10: faults on the file host too).
+        let files_faults = Arc::new(FaultInjector::new(
+            args.file_faults,
+            Duration::ZERO,
+            args.seed ^ FILE_FAULT_SALT,
+            files::fault_response,
+        ));
+        let files_router = with_call_stats(
+            files::router(files_state, files_faults),
+            files_stats.clone(),
+        );
         let files = serve_on(args.files_port, files_router)
             .await
             .map_err(|source| SandboxError::Bind {
@@ -118,7 +136,7 @@ impl Sandbox for RunningSandbox {
             args.seed,
             move |fault| limits::fault_response(&fault_state, fault),
         ));
-        let router = with_call_stats(with_faults(routes::router(state.clone()), injector), stats);
+        let router = with_call_stats(routes::router(state.clone(), injector), stats);
         let api = serve_on(args.port, router)
             .await
             .map_err(|source| SandboxError::Bind {
@@ -188,6 +206,12 @@ impl RunningSandbox {
             .lock()
             .map(|l| l.clone())
             .unwrap_or_default()
+    }
+
+    /// Contacts merged away into world contacts: their old ids answer 410 Gone with a `Link` to
+    /// the canonical contact; lists and search never show them.
+    pub fn merged_contacts(&self) -> Vec<MergedContact> {
+        derived::merged_contacts(self.state.world.view(), self.state.world.config().contacts)
     }
 
     /// Moves the sandbox's wall clock forward (expire URLs and scrolls without waiting).

@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use deskmove_sandbox::{FixedWindow, InjectedFault, WindowDecision};
 
-use crate::error::{code_for, error_body};
+use crate::error::{ApiError, Injected, code_for, error_body};
 use crate::respond;
 use crate::state::AppState;
 
@@ -47,27 +47,40 @@ pub(crate) fn rate_headers(r: &mut Response, d: &WindowDecision) {
     h.insert("x-ratelimit-reset", HeaderValue::from(d.reset_at));
 }
 
-/// Injected faults look like Intercom's own answers. A storm's 429 advertises the storm's end as
+/// Injected faults look like Intercom's own answers. They run inside the front door (after auth
+/// and the rate window), which renders the body with its request id and adds the window's
+/// headers, as a real gateway error carries them; a storm's 429 advertises the storm's end as
 /// `X-RateLimit-Reset`, so a client that waits for the reset gets through.
 pub(crate) fn fault_response(s: &AppState, fault: InjectedFault) -> Response {
-    let request_id = s.next_request_id();
-    match fault {
+    let (error, storm_reset_at) = match fault {
         InjectedFault::ServerError(status) => {
             let (code, message) = code_for(status);
-            respond::json(status, error_body(&request_id, code, message))
+            (ApiError::new(status, code, message), None)
         }
         InjectedFault::TooManyRequests { retry_after } => {
-            let limit = s.limiter.as_ref().map_or(1_667, FixedWindow::limit);
             let storm_end_ms = s.clock.now_ms().max(0) as u64 + retry_after.as_millis() as u64;
-            too_many_requests(
-                &request_id,
-                &WindowDecision {
-                    allowed: false,
-                    limit,
-                    remaining: 0,
-                    reset_at: storm_end_ms.div_ceil(1_000),
-                },
+            let limit = s.limiter.as_ref().map_or(1_667, FixedWindow::limit);
+            (
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limit_exceeded",
+                    format!("Exceeded rate limit of {limit} in 10_seconds"),
+                ),
+                Some(storm_end_ms.div_ceil(1_000)),
             )
         }
+    };
+    let mut r = error.into_response();
+    r.extensions_mut().insert(Injected { storm_reset_at });
+    r
+}
+
+/// The window's headers for an injected storm: nothing left until the storm's end.
+pub(crate) fn storm_decision(s: &AppState, reset_at: u64) -> WindowDecision {
+    WindowDecision {
+        allowed: false,
+        limit: s.limiter.as_ref().map_or(1_667, FixedWindow::limit),
+        remaining: 0,
+        reset_at,
     }
 }

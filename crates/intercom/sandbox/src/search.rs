@@ -28,14 +28,15 @@ pub(crate) enum FieldValue {
     Str(String),
     Int(i64),
     Bool(bool),
+    /// A multi-valued field (`contact_ids`, `tag_ids`, the tokens of `source.body`): a positive
+    /// operator matches when any element does, a negative one when every element does.
+    Many(Vec<FieldValue>),
     Null,
 }
 
 /// A parsed search query.
 #[derive(Debug, Clone)]
 pub(crate) enum Query {
-    /// No `query`: every record matches.
-    All,
     /// `lo <= value < hi` on a date field, after day truncation.
     DateRange {
         field: String,
@@ -55,13 +56,18 @@ pub(crate) enum Query {
 }
 
 impl Query {
-    /// Parses `query` (absent = match all) against a field table.
+    /// Parses `query` against a field table; the spec's `search_request` requires one.
     pub(crate) fn parse(
         v: Option<&Value>,
         fields: &dyn Fn(&str) -> Option<FieldType>,
     ) -> Result<Self, ApiError> {
         match v {
-            None | Some(Value::Null) => Ok(Query::All),
+            // Exact wording UNVERIFIED (research §11); `query` is `required` in 2.16.
+            None | Some(Value::Null) => Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "parameter_not_found",
+                "query parameter is required",
+            )),
             Some(v) => Self::parse_at(v, fields, 0),
         }
     }
@@ -136,7 +142,6 @@ impl Query {
     /// Whether a record matches; `get` reads a field.
     pub(crate) fn matches(&self, get: &mut dyn FnMut(&str) -> FieldValue) -> bool {
         match self {
-            Query::All => true,
             Query::DateRange { field, lo, hi } => {
                 matches!(get(field), FieldValue::Int(t) if *lo <= t && t < *hi)
             }
@@ -154,7 +159,6 @@ impl Query {
     /// Fields the query reads.
     pub(crate) fn fields(&self, out: &mut Vec<String>) {
         match self {
-            Query::All => {}
             Query::DateRange { field, .. } | Query::Cmp { field, .. } => out.push(field.clone()),
             Query::Group { items, .. } => items.iter().for_each(|q| q.fields(out)),
         }
@@ -193,6 +197,13 @@ fn day_bounds(t: i64) -> Result<(i64, i64), ApiError> {
 }
 
 fn cmp(have: &FieldValue, op: &str, want: &Value, kind: FieldType) -> bool {
+    if let FieldValue::Many(items) = have {
+        return if matches!(op, "!=" | "NIN" | "!~") {
+            items.iter().all(|h| cmp(h, op, want, kind))
+        } else {
+            items.iter().any(|h| cmp(h, op, want, kind))
+        };
+    }
     if let Some(list) = want.as_array() {
         let any = list.iter().any(|w| eq(have, w, kind));
         return match op {
@@ -240,6 +251,7 @@ fn cmp(have: &FieldValue, op: &str, want: &Value, kind: FieldType) -> bool {
 fn eq(have: &FieldValue, want: &Value, kind: FieldType) -> bool {
     match (have, kind) {
         (FieldValue::Null, _) => want.is_null(),
+        (FieldValue::Many(items), _) => items.iter().any(|h| eq(h, want, kind)),
         (FieldValue::Str(h), _) => {
             want.as_str().is_some_and(|w| h.eq_ignore_ascii_case(w))
                 || want.as_i64().is_some_and(|w| h == &w.to_string())

@@ -1,5 +1,5 @@
 //! Every route the Intercom sandbox serves, validated against the Intercom 2.16 OpenAPI
-//! schemas — successes and errors (401, 404, 429, 400, 422) alike.
+//! schemas — successes and errors (401, 404, 410, 429, 400, 422) alike.
 //!
 //! Needs the specs folder, so it is ignored by default:
 //! `DESKMOVE_SPECS_DIR=../shared/specs cargo test -p deskmove-intercom-sandbox -- --ignored`
@@ -51,7 +51,14 @@ fn call(
         method,
         template,
         path: path.into(),
-        body: (method == "POST").then(|| json!({})),
+        // Searches need a query (2.16 `search_request`); this one matches everything.
+        body: (method == "POST").then(|| {
+            if template.ends_with("/search") {
+                json!({"query": {"field": "created_at", "operator": ">", "value": 0}})
+            } else {
+                json!({})
+            }
+        }),
         status,
         fallback,
     }
@@ -76,8 +83,156 @@ async fn every_route_matches_the_2_16_spec() {
         .find(|i| v.conversation_shape(*i).unwrap().parts > 500)
         .unwrap();
 
+    let long = v.contact(v.long_list_contact(0).unwrap()).unwrap();
+    let user = (0..400)
+        .filter_map(|j| v.contact(j))
+        .find(|c| c.external_id.is_some())
+        .unwrap();
+    let segment = c.ok("/segments").await["segments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let merged = sb.merged_contacts()[0].id.clone();
+    let merged_into = sb.merged_contacts()[0].canonical_id.clone();
+
     let mut calls = vec![
         call("GET", "/me", "/me", 200, "admin_with_app"),
+        call(
+            "GET",
+            "/admins/activity_logs",
+            "/admins/activity_logs?created_at_after=0",
+            200,
+            "activity_log_list",
+        ),
+        call(
+            "GET",
+            "/admins/activity_logs",
+            "/admins/activity_logs",
+            400,
+            "error",
+        ),
+        call(
+            "GET",
+            "/segments",
+            "/segments?include_count=true",
+            200,
+            "segment_list",
+        ),
+        call(
+            "GET",
+            "/segments/{segment_id}",
+            format!("/segments/{segment}"),
+            200,
+            "segment",
+        ),
+        call(
+            "GET",
+            "/contacts/find_by_external_id/{external_id}",
+            format!(
+                "/contacts/find_by_external_id/{}",
+                user.external_id.as_deref().unwrap()
+            ),
+            200,
+            "contact",
+        ),
+        call(
+            "GET",
+            "/contacts/{contact_id}",
+            format!("/contacts/{merged}"),
+            410,
+            "error",
+        ),
+        call(
+            "GET",
+            "/contacts/{contact_id}",
+            format!("/contacts/{merged_into}?include_merge_history=true"),
+            200,
+            "contact",
+        ),
+        call(
+            "GET",
+            "/contacts/{id}/merge_history",
+            format!("/contacts/{merged_into}/merge_history"),
+            200,
+            "merge_history_list",
+        ),
+        call(
+            "GET",
+            "/contacts/{contact_id}",
+            format!("/contacts/{}", long.id),
+            200,
+            "contact",
+        ),
+        call(
+            "GET",
+            "/contacts/{contact_id}/tags",
+            format!("/contacts/{}/tags", long.id),
+            200,
+            "tag_list",
+        ),
+        call(
+            "GET",
+            "/contacts/{contact_id}/companies",
+            format!("/contacts/{}/companies?per_page=5", long.id),
+            200,
+            "contact_attached_companies",
+        ),
+        call(
+            "GET",
+            "/contacts/{contact_id}/notes",
+            format!("/contacts/{}/notes?per_page=5&page=3", long.id),
+            200,
+            "note_list",
+        ),
+        call(
+            "GET",
+            "/companies/{company_id}/contacts",
+            format!("/companies/{}/contacts", company.id),
+            200,
+            "company_attached_contacts",
+        ),
+        call(
+            "GET",
+            "/companies/{company_id}/segments",
+            format!("/companies/{}/segments", company.id),
+            200,
+            "company_attached_segments",
+        ),
+        call(
+            "GET",
+            "/conversations/attributes",
+            "/conversations/attributes?include_archived=true",
+            200,
+            "conversation_attribute_list",
+        ),
+        call(
+            "GET",
+            "/help_center/help_centers",
+            "/help_center/help_centers",
+            200,
+            "help_center_list",
+        ),
+        call(
+            "GET",
+            "/help_center/help_centers/{help_center_id}",
+            "/help_center/help_centers/1",
+            200,
+            "help_center",
+        ),
+        call(
+            "GET",
+            "/ticket_types",
+            "/ticket_types",
+            200,
+            "ticket_type_list",
+        ),
+        call(
+            "GET",
+            "/ticket_states",
+            "/ticket_states",
+            200,
+            "ticket_state_list",
+        ),
         call("GET", "/admins", "/admins", 200, "admin_list"),
         call("GET", "/admins/{admin_id}", "/admins/900000", 200, "admin"),
         call("GET", "/teams", "/teams", 200, "team_list"),
@@ -274,6 +429,23 @@ async fn every_route_matches_the_2_16_spec() {
         ("/contacts/{contact_id}/notes", "/contacts/nope/notes"),
         ("/notes/{note_id}", "/notes/1"),
         ("/companies/{company_id}", "/companies/nope"),
+        (
+            "/companies/{company_id}/contacts",
+            "/companies/nope/contacts",
+        ),
+        (
+            "/companies/{company_id}/segments",
+            "/companies/nope/segments",
+        ),
+        ("/segments/{segment_id}", "/segments/nope"),
+        (
+            "/contacts/find_by_external_id/{external_id}",
+            "/contacts/find_by_external_id/nobody",
+        ),
+        (
+            "/help_center/help_centers/{help_center_id}",
+            "/help_center/help_centers/2",
+        ),
         ("/companies/scroll", "/companies/scroll?scroll_param=gone"),
         ("/conversations/{conversation_id}", "/conversations/1"),
         ("/tickets/{ticket_id}", "/tickets/1"),
@@ -309,12 +481,19 @@ async fn every_route_matches_the_2_16_spec() {
             &mut failures,
         );
         seen_routes.insert(format!("{} {}", k.method, k.template));
+        // The spec names this one parameter `{id}`; the router, like its siblings, `{contact_id}`.
+        seen_routes.insert(format!(
+            "{} {}",
+            k.method,
+            k.template
+                .replace("/contacts/{id}/", "/contacts/{contact_id}/")
+        ));
         // The same route without credentials: 401 error.list.
         let url = c.url(&k.path);
         let req = if k.method == "GET" {
             c.http.get(url)
         } else {
-            c.http.post(url).json(&json!({}))
+            c.http.post(url).json(k.body.as_ref().unwrap_or(&json!({})))
         };
         let r = req.send().await.unwrap();
         assert_eq!(r.status(), 401);

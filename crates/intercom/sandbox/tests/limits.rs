@@ -132,7 +132,7 @@ async fn errors_are_always_error_lists() {
     let (status, body) = c
         .post(
             "/conversations/search",
-            serde_json::json!({"sort": {"field": "updated_at", "order": "sideways"}}),
+            serde_json::json!({"query": {"field": "created_at", "operator": ">", "value": 0}, "sort": {"field": "updated_at", "order": "sideways"}}),
         )
         .await;
     assert_eq!(

@@ -9,6 +9,9 @@ mod conformance;
 mod determinism;
 // The signed-URL file host.
 mod files;
+// The gaps clients stopped on (R2.1 item 10): 2.16 routes, merged contacts, scroll after a 500,
+// long sub-lists, search rules, faults behind auth and on the file host.
+mod gaps;
 // Auth, rate limits and injected faults.
 mod limits;
 // Pagination styles, caps and per-resource behaviour.

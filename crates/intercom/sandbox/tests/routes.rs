@@ -327,13 +327,16 @@ async fn directory_content_and_tickets() {
     );
     // Tickets: search only, all of them.
     let mut n = 0;
-    let mut body = json!({"pagination": {"per_page": 3}});
+    let all = json!({"field": "created_at", "operator": ">", "value": 0});
+    let mut body = json!({"query": all, "pagination": {"per_page": 3}});
     loop {
         let (status, page) = c.post("/tickets/search", body.clone()).await;
         assert_eq!(status, 200, "{page}");
         n += page["tickets"].as_array().unwrap().len() as u64;
         match page["pages"]["next"]["starting_after"].as_str() {
-            Some(cur) => body = json!({"pagination": {"per_page": 3, "starting_after": cur}}),
+            Some(cur) => {
+                body = json!({"query": all, "pagination": {"per_page": 3, "starting_after": cur}})
+            }
             None => break,
         }
     }

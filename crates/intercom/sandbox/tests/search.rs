@@ -190,7 +190,7 @@ async fn new_contacts_are_searchable_only_after_a_lag() {
 async fn sorted_search_pages_are_stable() {
     let sb = start(args(120, 50)).await;
     let c = Client::new(&sb);
-    let mut body = json!({"sort": {"field": "updated_at", "order": "descending"}, "pagination": {"per_page": 25}});
+    let mut body = json!({"query": {"field": "created_at", "operator": ">", "value": 0}, "sort": {"field": "updated_at", "order": "descending"}, "pagination": {"per_page": 25}});
     let mut last = i64::MAX;
     let mut n = 0;
     loop {

@@ -3,6 +3,7 @@
 use deskmove_synth::{AttrValue, Company};
 use serde_json::{Map, Value, json};
 
+use crate::derived::{self, Segment};
 use crate::render::{Render, WORKSPACE_ID};
 
 impl Render<'_> {
@@ -27,8 +28,18 @@ impl Render<'_> {
             "user_count": c.user_count,
             "custom_attributes": string_attributes(&c.custom_attributes),
             "tags": {"type": "tag.list", "tags": []},
-            "segments": {"type": "segment.list", "segments": []},
+            "segments": {"type": "segment.list", "segments": self.company_segments(c).iter().map(|sg| self.segment(sg, None)).collect::<Vec<_>>()},
         })
+    }
+}
+
+impl Render<'_> {
+    /// The company segments (derived, `derived.rs`) company `c` is in.
+    pub(crate) fn company_segments(&self, c: &Company) -> Vec<Segment> {
+        derived::segments(self.view.seed())
+            .into_iter()
+            .filter(|sg| sg.rule.has_company(c))
+            .collect()
     }
 }
 

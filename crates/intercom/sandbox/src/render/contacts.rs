@@ -13,22 +13,27 @@ impl Render<'_> {
             .rsplit_once('@')
             .map(|(_, d)| d.trim().to_string())
             .unwrap_or_default();
+        // The embedded lists show at most ten items, then `has_more` and the `url` to follow
+        // (schemas `contact_tags`, `contact_companies`, `contact_notes`; research §2).
         let tag_refs: Vec<Value> = c
             .tags
             .iter()
+            .take(EMBEDDED_MAX)
             .filter_map(|t| self.view.tag(*t))
             .map(|t| json!({"type": "tag", "id": t.id, "url": format!("/tags/{}", t.id)}))
             .collect();
-        let company_refs: Vec<Value> = c
-            .company
-            .and_then(|k| self.view.company(k))
+        let companies = contact_companies(c);
+        let company_refs: Vec<Value> = companies
+            .iter()
+            .take(EMBEDDED_MAX)
+            .filter_map(|k| self.view.company(*k))
             .map(|co| json!({"type": "company", "id": co.id, "url": format!("/companies/{}", co.id)}))
-            .into_iter()
             .collect();
-        let note_refs: Vec<Value> = (0..c.notes)
-            .map(|k| (c.index + 1) * 8 + k)
+        let note_refs: Vec<Value> = (0..c.notes.min(EMBEDDED_MAX as u64))
+            .map(|k| self.view.note_id(c.index, k))
             .map(|id| json!({"type": "note", "id": id.to_string(), "url": format!("/notes/{id}")}))
             .collect();
+        let more = |total: usize| total > EMBEDDED_MAX;
         json!({
             "type": "contact",
             "id": c.id,
@@ -58,9 +63,9 @@ impl Render<'_> {
             "os": "Mac OS X",
             "custom_attributes": custom_attributes(&c.custom_attributes),
             "avatar": null,
-            "tags": {"type": "list", "data": tag_refs, "url": format!("/contacts/{}/tags", c.id), "total_count": c.tags.len(), "has_more": false},
-            "notes": {"type": "list", "data": note_refs, "url": format!("/contacts/{}/notes", c.id), "total_count": c.notes, "has_more": false},
-            "companies": {"type": "list", "data": company_refs, "url": format!("/contacts/{}/companies", c.id), "total_count": u64::from(c.company.is_some()), "has_more": false},
+            "tags": {"type": "list", "data": tag_refs, "url": format!("/contacts/{}/tags", c.id), "total_count": c.tags.len(), "has_more": more(c.tags.len())},
+            "notes": {"type": "list", "data": note_refs, "url": format!("/contacts/{}/notes", c.id), "total_count": c.notes, "has_more": more(c.notes as usize)},
+            "companies": {"type": "list", "data": company_refs, "url": format!("/contacts/{}/companies", c.id), "total_count": companies.len(), "has_more": more(companies.len())},
             "location": {"type": "location", "country": c.location.1, "region": null, "city": c.location.0},
             "social_profiles": {"type": "list", "data": []},
         })
@@ -78,6 +83,14 @@ impl Render<'_> {
             "body": self.body(&n.body),
         })
     }
+}
+
+/// Items an embedded sub-list of a contact shows before `has_more`.
+pub(crate) const EMBEDDED_MAX: usize = 10;
+
+/// Every company of a contact (indexes): its own first, then the others.
+pub(crate) fn contact_companies(c: &Contact) -> Vec<u64> {
+    c.company.iter().chain(&c.more_companies).copied().collect()
 }
 
 /// Custom attributes as typed JSON values.

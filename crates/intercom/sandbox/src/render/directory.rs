@@ -1,9 +1,10 @@
-//! Admins, teams, tags and data attributes as Intercom 2.16 JSON (`admin`, `team`, `tag`,
-//! `data_attribute`).
+//! Admins, teams, tags, data attributes, segments and activity logs as Intercom 2.16 JSON
+//! (`admin`, `team`, `tag`, `data_attribute`, `segment`, `activity_log`).
 
 use deskmove_synth::{Agent, AttributeDef, AttributeModel, AttributeType, Tag, Team};
 use serde_json::{Value, json};
 
+use crate::derived::{ActivityLog, Segment};
 use crate::render::{Render, admin_id, team_id};
 
 impl Render<'_> {
@@ -72,5 +73,48 @@ impl Render<'_> {
             v["options"] = json!(d.options);
         }
         v
+    }
+}
+
+impl Render<'_> {
+    /// A segment; `count` only when the request asked for `include_count=true`.
+    pub(crate) fn segment(&self, s: &Segment, count: Option<u64>) -> Value {
+        let mut v = json!({
+            "type": "segment",
+            "id": s.id,
+            "name": s.name,
+            "created_at": s.created_at,
+            "updated_at": s.updated_at,
+            "person_type": s.person_type,
+        });
+        if let Some(n) = count {
+            v["count"] = json!(n);
+        }
+        v
+    }
+
+    /// An activity-log entry, performed by an admin.
+    pub(crate) fn activity_log(&self, l: &ActivityLog) -> Value {
+        let by = self.view.agent(l.agent);
+        let metadata = match l.activity_type {
+            "admin_login_success" => json!({"sign_in_method": "email_password"}),
+            "admin_away_mode_change" => {
+                json!({"away_mode": l.away, "reassign_conversations": false})
+            }
+            _ => Value::Null,
+        };
+        json!({
+            "id": l.id,
+            "performed_by": {
+                "type": "admin",
+                "id": by.as_ref().map(|a| a.id.clone()),
+                "email": by.map(|a| a.email),
+                "ip": "127.0.0.1",
+            },
+            "metadata": metadata,
+            "created_at": l.created_at,
+            "activity_type": l.activity_type,
+            "activity_description": l.description,
+        })
     }
 }

@@ -1,5 +1,5 @@
-//! Help-center articles and collections as Intercom 2.16 JSON (`article_list_item`,
-//! `collection`).
+//! Help-center articles, collections and the help center as Intercom 2.16 JSON
+//! (`article_list_item`, `collection`, `help_center`).
 
 use deskmove_synth::{Article, Collection};
 use serde_json::{Value, json};
@@ -47,7 +47,29 @@ impl Render<'_> {
             "order": c.index + 1,
             "default_locale": "en",
             "parent_id": c.parent.and_then(|p| self.view.collection(p)).map(|p| p.id),
-            "help_center_id": 1,
+            "help_center_id": HELP_CENTER_ID.parse::<u64>().unwrap_or(1),
+        })
+    }
+}
+
+/// The workspace's one help center; collections name it by `help_center_id: 1`.
+pub(crate) const HELP_CENTER_ID: &str = "1";
+
+impl Render<'_> {
+    /// The help center (`help_center`).
+    pub(crate) fn help_center(&self) -> Value {
+        json!({
+            "id": HELP_CENTER_ID,
+            "workspace_id": WORKSPACE_ID,
+            "created_at": deskmove_synth::HISTORY_START,
+            "updated_at": deskmove_synth::HISTORY_START + 86_400,
+            "identifier": WORKSPACE_ID,
+            "website_turned_on": true,
+            "display_name": "deskmove sandbox Help Center",
+            "url": "https://help.example.com",
+            "custom_domain": "help.example.com",
+            "default": true,
+            "locales": ["en"],
         })
     }
 }

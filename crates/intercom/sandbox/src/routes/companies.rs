@@ -1,5 +1,6 @@
 //! Companies: the page-based list (capped at 10,000, user-less companies hidden), the lookup by
-//! `company_id` or name, retrieve, and the one-per-app scroll over every company
+//! `company_id` or name, retrieve, a company's contacts and segments, and the one-per-app scroll
+//! over every company (a 500 mid-scroll ends it, see `auth`)
 //! (`../shared/research/intercom-api.md` §2, §9).
 
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::paging::{page, page_pages, page_range, per_page};
+use crate::paging::{ListQuery, page, page_pages, page_range, per_page};
 use crate::respond::{ApiResult, ok};
 use crate::routes::renderer;
 use crate::state::{AppState, Scroll};
@@ -102,6 +103,13 @@ pub(crate) async fn company(State(s): State<Arc<AppState>>, Path(id): Path<Strin
     ok(r.company(&c))
 }
 
+/// Ends the open scroll, if any (after a 500 mid-scroll: resuming is impossible).
+pub(crate) fn end_scroll(s: &AppState) {
+    if let Ok(mut guard) = s.scroll.lock() {
+        *guard = None;
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct ScrollQuery {
     scroll_param: Option<String>,
@@ -177,4 +185,46 @@ pub(crate) async fn companies_scroll(
     ok(
         json!({"type": "list", "data": data, "pages": null, "total_count": null, "scroll_param": param}),
     )
+}
+
+fn company_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "company_not_found",
+        "Company Not Found",
+    )
+}
+
+/// `GET /companies/{id}/contacts`: the company's contacts, 50 a page (spec L6442ff).
+pub(crate) async fn company_contacts(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult {
+    let r = renderer(&s, false);
+    let c = r.view.company_by_id(&id).ok_or_else(company_not_found)?;
+    let members = r.view.company_contacts(c.index);
+    let pp = per_page(q.per_page.as_deref(), 50, 150)?;
+    let p = page(q.page.as_deref())?;
+    let n = members.len() as u64;
+    let data: Vec<Value> = page_range(p, pp, n)
+        .filter_map(|i| r.view.contact(members[i as usize]))
+        .map(|x| r.contact(&x))
+        .collect();
+    ok(json!({"type": "list", "data": data, "total_count": n, "pages": page_pages(p, pp, n)}))
+}
+
+/// `GET /companies/{id}/segments`: the company segments it is in (spec L6508ff).
+pub(crate) async fn company_segments(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let r = renderer(&s, false);
+    let c = r.view.company_by_id(&id).ok_or_else(company_not_found)?;
+    let data: Vec<Value> = r
+        .company_segments(&c)
+        .iter()
+        .map(|sg| r.segment(sg, None))
+        .collect();
+    ok(json!({"type": "list", "data": data}))
 }

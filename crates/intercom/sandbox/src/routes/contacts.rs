@@ -1,5 +1,6 @@
 //! Contacts: the cursor list, the body-paginated search (new contacts show up only after a lag),
-//! retrieve, and a contact's notes, tags and companies (`../shared/research/intercom-api.md` §2,
+//! retrieve (410 for a merged-away contact), the lookup by external id, and a contact's notes, tags
+//! and companies (`../shared/research/intercom-api.md` §2,
 //! §9).
 
 use std::sync::Arc;
@@ -7,13 +8,16 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use deskmove_synth::Contact;
+use deskmove_synth::{Contact, Role};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::derived;
 use crate::error::ApiError;
 use crate::paging::{
     ListQuery, cursor_pages, cursor_start, encode_cursor, page, page_pages, page_range, per_page,
 };
+use crate::render::contacts::contact_companies as contact_companies_of;
 use crate::respond::{ApiResult, ok};
 use crate::routes::renderer;
 use crate::search::{FieldType, FieldValue};
@@ -53,10 +57,99 @@ pub(crate) async fn contacts(
     )
 }
 
-pub(crate) async fn contact(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+#[derive(Debug, Deserialize)]
+pub(crate) struct ContactQuery {
+    include_merge_history: Option<String>,
+}
+
+pub(crate) async fn contact(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(q): Query<ContactQuery>,
+) -> ApiResult {
     let r = renderer(&s, false);
-    let c = r.view.contact_by_id(&id).ok_or_else(user_not_found)?;
-    ok(r.contact(&c))
+    match r.view.contact_by_id(&id) {
+        Some(c) => ok(with_merge_history(&s, r.contact(&c), &c, &q)),
+        None => Err(merged_or_missing(&s, &id)),
+    }
+}
+
+/// The contacts merged into `canonical_id`, as `merge_history_item`s (newest first).
+fn merge_history(s: &AppState, canonical_id: &str) -> Vec<Value> {
+    let mut merged: Vec<_> = derived::merged_contacts(s.world.view(), s.world.config().contacts)
+        .into_iter()
+        .filter(|m| m.canonical_id == canonical_id)
+        .collect();
+    merged.sort_by(|a, b| b.merged_at.cmp(&a.merged_at).then_with(|| a.id.cmp(&b.id)));
+    merged
+        .iter()
+        .map(|m| {
+            json!({
+                "type": "merge_history",
+                "source_contact_id": m.id,
+                "source_contact_role": "lead",
+                "merged_at": m.merged_at,
+            })
+        })
+        .collect()
+}
+
+/// `include_merge_history=true` adds `merge_history` (users only), where a client learns the ids
+/// that now answer 410 (spec L8290ff).
+fn with_merge_history(s: &AppState, mut v: Value, c: &Contact, q: &ContactQuery) -> Value {
+    if q.include_merge_history.as_deref() == Some("true") && c.role == Role::User {
+        v["merge_history"] = json!(merge_history(s, &c.id));
+    }
+    v
+}
+
+/// `GET /contacts/{id}/merge_history`: the contacts merged into a user; 404 for leads (2.16).
+pub(crate) async fn contact_merge_history(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let c = s
+        .world
+        .view()
+        .contact_by_id(&id)
+        .filter(|c| c.role == Role::User)
+        .ok_or_else(|| ApiError::not_found("Contact not found"))?;
+    ok(json!({"type": "list", "data": merge_history(&s, &c.id), "has_more": false}))
+}
+
+/// A merged-away contact answers 410 Gone, `contact_merged`, with a `Link` to the contact it was
+/// merged into (2.16, spec L8322ff); anything else unknown is 404 `User Not Found`.
+fn merged_or_missing(s: &AppState, id: &str) -> ApiError {
+    let merged = derived::merged_contacts(s.world.view(), s.world.config().contacts);
+    match merged.into_iter().find(|m| m.id == id) {
+        Some(m) => ApiError::new(
+            StatusCode::GONE,
+            "contact_merged",
+            "This contact has been merged. See the 'Link' header for the canonical contact.",
+        )
+        .with_header(
+            "link",
+            format!("</contacts/{}>; rel=\"canonical\"", m.canonical_id),
+        ),
+        None => user_not_found(),
+    }
+}
+
+/// `GET /contacts/find_by_external_id/{external_id}`: users only (leads have no external id;
+/// spec L9100ff).
+pub(crate) async fn contact_by_external_id(
+    State(s): State<Arc<AppState>>,
+    Path(external_id): Path<String>,
+    Query(q): Query<ContactQuery>,
+) -> ApiResult {
+    let r = renderer(&s, false);
+    let c = external_id
+        .strip_prefix("usr_")
+        .and_then(|n| n.parse::<u64>().ok())
+        .and_then(|j| r.view.contact(j))
+        .filter(|c| c.external_id.as_deref() == Some(external_id.as_str()))
+        .ok_or_else(user_not_found)?;
+    ok(with_merge_history(&s, r.contact(&c), &c, &q))
 }
 
 fn contact_field(f: &str) -> Option<FieldType> {
@@ -172,18 +265,30 @@ pub(crate) async fn contact_tags(
     ok(json!({"type": "list", "data": data}))
 }
 
+/// `GET /contacts/{id}/companies`: page-based, 50 a page by default, `pages.next` a URL while
+/// there is more (schema `contact_attached_companies`, `pages_link`).
 pub(crate) async fn contact_companies(
     State(s): State<Arc<AppState>>,
     Path(id): Path<String>,
+    Query(q): Query<ListQuery>,
 ) -> ApiResult {
     let r = renderer(&s, false);
     let c = r.view.contact_by_id(&id).ok_or_else(user_not_found)?;
-    let data: Vec<Value> = c
-        .company
-        .and_then(|k| r.view.company(k))
+    let all = contact_companies_of(&c);
+    let pp = per_page(q.per_page.as_deref(), 50, 150)?;
+    let p = page(q.page.as_deref())?;
+    let n = all.len() as u64;
+    let data: Vec<Value> = page_range(p, pp, n)
+        .filter_map(|i| r.view.company(all[i as usize]))
         .map(|co| r.company(&co))
-        .into_iter()
         .collect();
-    let n = data.len() as u64;
-    ok(json!({"type": "list", "data": data, "total_count": n, "pages": page_pages(1, 50, n)}))
+    let mut pages = page_pages(p, pp, n);
+    if p * pp < n {
+        pages["next"] = json!(format!(
+            "/contacts/{}/companies?page={}&per_page={pp}",
+            c.id,
+            p + 1
+        ));
+    }
+    ok(json!({"type": "list", "data": data, "total_count": n, "pages": pages}))
 }

@@ -1,5 +1,5 @@
-//! Admins, teams, tags, data attributes and `/me`: small unpaginated lists
-//! (`../shared/research/intercom-api.md` §2). Departed teammates are not listed (they still
+//! Admins and their activity logs, teams, tags, segments, data attributes and `/me`: small
+//! lists (`../shared/research/intercom-api.md` §2). Departed teammates are not listed (they still
 //! author old parts, so an extractor must cope with unknown admin ids).
 
 use std::sync::Arc;
@@ -8,9 +8,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use deskmove_synth::AttributeModel;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::derived;
 use crate::error::ApiError;
+use crate::paging::{ListQuery, cursor_pages, cursor_start, encode_cursor, per_page};
 use crate::render::WORKSPACE_ID;
 use crate::respond::{ApiResult, ok};
 use crate::routes::renderer;
@@ -123,4 +125,89 @@ pub(crate) async fn data_attributes(
         .map(|d| r.data_attribute(&d))
         .collect();
     ok(json!({"type": "list", "data": data}))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SegmentQuery {
+    include_count: Option<String>,
+}
+
+/// `GET /segments`: every segment (derived from the seed, `derived.rs`), unpaginated; member
+/// counts only with `include_count=true` (spec L17536ff).
+pub(crate) async fn segments(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<SegmentQuery>,
+) -> ApiResult {
+    let r = renderer(&s, false);
+    let counted = q.include_count.as_deref() == Some("true");
+    let data: Vec<Value> = derived::segments(r.view.seed())
+        .iter()
+        .map(|sg| r.segment(sg, counted.then(|| derived::segment_count(r.view, sg.rule))))
+        .collect();
+    ok(json!({"type": "segment.list", "segments": data}))
+}
+
+pub(crate) async fn segment(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+    let r = renderer(&s, false);
+    let sg = derived::segments(r.view.seed())
+        .into_iter()
+        .find(|sg| sg.id == id)
+        .ok_or_else(|| ApiError::not_found("Resource Not Found"))?;
+    ok(r.segment(&sg, None))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ActivityQuery {
+    created_at_after: Option<String>,
+    created_at_before: Option<String>,
+    per_page: Option<String>,
+    starting_after: Option<String>,
+}
+
+/// `GET /admins/activity_logs?created_at_after=…[&created_at_before=…]`: newest first, cursor
+/// pages of 20 (spec L550ff: `created_at_after` is required).
+pub(crate) async fn activity_logs(
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<ActivityQuery>,
+) -> ApiResult {
+    let stamp = |raw: Option<&str>, name: &str| -> Result<Option<i64>, ApiError> {
+        match raw {
+            None | Some("") => Ok(None),
+            Some(x) => x
+                .trim()
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| ApiError::invalid(format!("{name} must be a UNIX timestamp"))),
+        }
+    };
+    let after = stamp(q.created_at_after.as_deref(), "created_at_after")?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "parameter_not_found",
+            "created_at_after is required",
+        )
+    })?;
+    let before = stamp(q.created_at_before.as_deref(), "created_at_before")?;
+    let pp = per_page(q.per_page.as_deref(), 20, 150)?;
+    let (start, page_no) = cursor_start(&ListQuery {
+        starting_after: q.starting_after.clone(),
+        ..ListQuery::default()
+    })?;
+    let r = renderer(&s, false);
+    let logs: Vec<_> = derived::activity_logs(r.view)
+        .into_iter()
+        .filter(|l| l.created_at >= after && before.is_none_or(|b| l.created_at <= b))
+        .collect();
+    let total = logs.len() as u64;
+    let end = (start + pp).min(total);
+    let data: Vec<Value> = logs[start.min(total) as usize..end as usize]
+        .iter()
+        .map(|l| r.activity_log(l))
+        .collect();
+    let next = (end < total).then(|| encode_cursor(end, &logs[end as usize - 1].id, page_no + 1));
+    ok(json!({
+        "type": "activity_log.list",
+        "pages": cursor_pages(page_no, pp, total, next),
+        "activity_logs": data,
+    }))
 }

@@ -1,4 +1,5 @@
-//! Help-center articles and collections: page-based lists with an empty page past the end
+//! Help-center articles, collections and the help center itself: page-based lists with an
+//! empty page past the end
 //! (`../shared/research/intercom-api.md` §2).
 
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::paging::{ListQuery, page, page_pages, page_range, per_page};
+use crate::render::help_center::HELP_CENTER_ID;
 use crate::respond::{ApiResult, ok};
 use crate::routes::renderer;
 use crate::state::AppState;
@@ -65,4 +67,20 @@ pub(crate) async fn collection(
         .collection_by_id(&id)
         .ok_or_else(|| ApiError::not_found("Resource Not Found"))?;
     ok(r.collection(&c))
+}
+
+/// `GET /help_center/help_centers`: the workspace's one help center (spec L5251ff).
+pub(crate) async fn help_centers(State(s): State<Arc<AppState>>) -> ApiResult {
+    let r = renderer(&s, false);
+    ok(json!({"type": "list", "data": [r.help_center()]}))
+}
+
+pub(crate) async fn help_center(
+    State(s): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    if id != HELP_CENTER_ID {
+        return Err(ApiError::not_found("Resource Not Found"));
+    }
+    ok(renderer(&s, false).help_center())
 }

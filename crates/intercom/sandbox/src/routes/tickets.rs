@@ -1,4 +1,5 @@
-//! Tickets: search and retrieve; there is no list endpoint (`../shared/research/intercom-api.md`
+//! Tickets: search and retrieve (there is no list endpoint), and the workspace's ticket types
+//! and states (`../shared/research/intercom-api.md`
 //! §2).
 
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use crate::derived;
 use crate::error::ApiError;
 use crate::respond::{ApiResult, ok};
 use crate::routes::renderer;
@@ -80,4 +82,24 @@ pub(crate) async fn ticket(State(s): State<Arc<AppState>>, Path(id): Path<String
         )
     })?;
     ok(r.ticket(&t))
+}
+
+/// `GET /ticket_types`: one type per ticket category of the world (derived, `derived.rs`).
+pub(crate) async fn ticket_types(State(s): State<Arc<AppState>>) -> ApiResult {
+    let r = renderer(&s, false);
+    let data: Vec<Value> = derived::ticket_types(r.view.seed())
+        .iter()
+        .map(|t| r.ticket_type_listed(t))
+        .collect();
+    ok(json!({"type": "list", "data": data}))
+}
+
+/// `GET /ticket_states`: Intercom's four state categories (derived ids).
+pub(crate) async fn ticket_states(State(s): State<Arc<AppState>>) -> ApiResult {
+    let r = renderer(&s, false);
+    let data: Vec<Value> = derived::ticket_states(r.view.seed())
+        .iter()
+        .map(|st| r.ticket_state_listed(st))
+        .collect();
+    ok(json!({"type": "list", "data": data}))
 }
