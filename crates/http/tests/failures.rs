@@ -1,13 +1,11 @@
 //! Failures that pass with time are retried and recover; the others are not retried; running out
 //! of attempts gives the typed error with its kind and attempt count.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{Reply, Vendor, fast_policy};
 use deskmove_core::{Classify, ErrorKind};
 use deskmove_http::{Failure, HostPolicy};
-use support::{Reply, Vendor, fast_policy};
 
 fn status(code: u16, body: &'static str) -> Reply {
     Reply::Status(code, vec![], body)

@@ -1,16 +1,14 @@
 //! Server hints and the call budget: `Retry-After`, header-less fixed-window 429s,
 //! `X-RateLimit-Remaining: 0`, and the client's own pace under several workers.
 
-mod support;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::{Reply, Vendor, fast_policy, wall_now};
 use deskmove_http::HostPolicy;
 use jiff::Timestamp;
 use jiff::fmt::rfc2822::DateTimePrinter;
-use support::{Reply, Vendor, fast_policy, wall_now};
 
 #[tokio::test]
 async fn retry_after_seconds_is_waited_then_the_call_succeeds() {

@@ -1,47 +1,15 @@
 //! Secrets never reach logs or errors, and credentials never reach another host.
 
-mod support;
-
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use crate::support::{Reply, Vendor, captured, fast_policy};
 use deskmove_core::{Classify, ErrorKind};
 use deskmove_http::reqwest::header::HeaderName;
 use deskmove_http::{Failure, HostPolicy, HttpError, PoliteClient};
 use secrecy::SecretString;
-use support::{Reply, Vendor, fast_policy};
 
 const HEADER_TOKEN: &str = "dmtok_Hx9f8e7d6c5b4a3";
 const QUERY_TOKEN: &str = "dmqry_Q1w2e3r4t5y6";
-
-/// Everything every subscriber in this test binary writes, at TRACE.
-fn captured() -> &'static Arc<Mutex<Vec<u8>>> {
-    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let buf = Arc::new(Mutex::new(Vec::new()));
-        let sink = buf.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
-            .with_ansi(false)
-            .with_writer(move || Capture(sink.clone()))
-            .init();
-        buf
-    })
-}
-
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn client(v: &Vendor, policy: HostPolicy) -> PoliteClient {
     PoliteClient::builder(&v.base(), policy)

@@ -2,13 +2,11 @@
 //! chunk, a broken body is an error that leaves nothing in the blob store, and downloads reach
 //! only the hosts a connector names, without any credential.
 
-mod support;
-
-use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::{Reply, Vendor, captured, fast_policy};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Path;
@@ -21,7 +19,6 @@ use deskmove_http::{Failure, FileClient, HostPolicy, HttpError, PoliteClient};
 use deskmove_store::{BlobStore, MemoryStore, Store, blob_hash};
 use futures::StreamExt;
 use secrecy::SecretString;
-use support::{Reply, Vendor, fast_policy};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
@@ -421,34 +418,6 @@ async fn a_429_on_the_file_host_is_retried_under_the_shared_gate() {
     let m = client.metrics();
     assert_eq!((m.rate_limited, m.retries), (1, 1), "{m:?}");
     assert!(m.gate_wait >= Duration::from_millis(900), "{m:?}");
-}
-
-/// Everything this binary's subscriber writes, at TRACE.
-fn captured() -> &'static Arc<Mutex<Vec<u8>>> {
-    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let buf = Arc::new(Mutex::new(Vec::new()));
-        let sink = buf.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
-            .with_ansi(false)
-            .with_writer(move || Capture(sink.clone()))
-            .init();
-        buf
-    })
-}
-
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[tokio::test]
