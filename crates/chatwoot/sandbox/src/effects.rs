@@ -1,42 +1,62 @@
 //! Message creation and what Chatwoot does behind the caller's back.
 //!
 //! `../shared/research/chatwoot.md §0.8, §2.3, §2.4`: the flood guard, the incoming-in-API-inbox
-//! rule, authorship, Liquid rendering, then the `after_create_commit` chain — re-opening,
-//! `last_activity_at`, first reply / `waiting_since`, webhook deliveries (recorded, not sent),
-//! contact `last_activity_at` — plus activity messages. Status, assignee and label changes, which
-//! write those activity messages, are in `changes`.
+//! rule, authorship, Liquid rendering, then the `after_create_commit` chain of `message.rb` —
+//! re-opening, `last_activity_at`, `MESSAGE_CREATED` and first reply / `waiting_since`, the
+//! customer delivery of `send_reply_job.rb`, greeting templates
+//! (`message_templates/hook_execution_service.rb`), contact `last_activity_at` — plus activity
+//! messages. The listeners of dispatched events are in `dispatch`; status, assignee and label
+//! changes are in `changes`.
+
+mod dispatch;
 
 use jiff::{SignedDuration, Timestamp};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+
+pub use dispatch::{Change, Event, WEBHOOK_EVENTS};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::liquid::{self, Drops};
 use crate::render;
 use crate::rules::{CONTENT_TYPES, MAX_ATTACHMENTS, MAX_CONTENT_CHARS};
-use crate::state::{Attachment, Database, Message, MessageStatus, MessageType, WebhookDelivery};
+use crate::state::{
+    Attachment, CustomerDelivery, Database, Message, MessageStatus, MessageType, TemplateMessage,
+};
 
 /// An uploaded file of a multipart message.
 #[derive(Debug, Clone)]
 pub struct Upload {
+    /// The part's file name.
     pub file_name: String,
+    /// The part's MIME type.
     pub content_type: String,
+    /// How many bytes it had (they are not kept).
     pub byte_size: u64,
 }
 
-/// The parameters `Messages::MessageBuilder` reads.
+/// The parameters `Messages::MessageBuilder` reads (`app/builders/messages/message_builder.rb`).
 #[derive(Debug, Clone, Default)]
 pub struct NewMessage {
+    /// `content`.
     pub content: Option<String>,
-    pub message_type: Option<String>,
+    /// The raw value: the builder compares it as a string before the enum casts it.
+    pub message_type: Option<Value>,
+    /// `private` (a note).
     pub private: bool,
+    /// `content_type` (default `text`).
     pub content_type: Option<String>,
+    /// `content_attributes`, an object or a JSON string.
     pub content_attributes: Map<String, Value>,
+    /// `source_id`, stored.
     pub source_id: Option<String>,
-    pub echo_id: Option<String>,
+    /// `external_created_at`, into `content_attributes` unless those are sent too.
     pub external_created_at: Option<Value>,
+    /// `sender_type` (`AgentBot` only counts).
     pub sender_type: Option<String>,
+    /// `sender_id` of that agent bot.
     pub sender_id: Option<u64>,
+    /// The `attachments[]` files.
     pub attachments: Vec<Upload>,
 }
 
@@ -60,12 +80,21 @@ impl Database {
             .get(&conv.inbox_id)
             .ok_or(ApiError::NotFound)?
             .clone();
-        let raw_type = p.message_type.as_deref().unwrap_or("outgoing");
-        let message_type = MessageType::from_param(raw_type).ok_or_else(|| {
-            ApiError::Unprocessable(format!("'{raw_type}' is not a valid message_type"))
+        let raw_type = p
+            .message_type
+            .clone()
+            .unwrap_or_else(|| Value::String("outgoing".into()));
+        let message_type = MessageType::from_param(&raw_type).ok_or_else(|| {
+            let shown = raw_type
+                .as_str()
+                .map_or_else(|| raw_type.to_string(), str::to_owned);
+            ApiError::Unprocessable(format!("'{shown}' is not a valid message_type"))
         })?;
+        // The builder compares the raw parameter with strings (L98-108): a JSON integer passes
+        // the enum but neither comparison.
+        let named = |n: &str| raw_type.as_str() == Some(n);
         // message_builder.rb L98-104.
-        if message_type == MessageType::Incoming && inbox.channel_type != "Channel::Api" {
+        if named("incoming") && inbox.channel_type != "Channel::Api" {
             return Err(ApiError::Unprocessable(
                 "Incoming messages are only allowed in Api inboxes".into(),
             ));
@@ -78,7 +107,7 @@ impl Database {
         }
         // Sender (L106-108, L126-130): outgoing = AgentBot named by sender_type/sender_id, else the
         // token owner; every other type is the conversation's contact.
-        let (sender_type, sender_id) = if message_type == MessageType::Outgoing {
+        let (sender_type, sender_id) = if named("outgoing") {
             let bot = (p.sender_type.as_deref() == Some("AgentBot"))
                 .then_some(p.sender_id)
                 .flatten()
@@ -111,8 +140,16 @@ impl Database {
                 "Validation failed: Attachments exceeded maximum allowed".into(),
             ));
         }
+        // `message_params` passes `content_attributes: hash.presence` and `external_created_at:`
+        // as separate keys; `assign_attributes` assigns hash values after the scalars, so a
+        // non-empty `content_attributes` replaces the store that already holds
+        // `external_created_at` (message_builder.rb `message_params`).
         let mut content_attributes = p.content_attributes.clone();
-        if let Some(at) = p.external_created_at.clone() {
+        let external = p
+            .external_created_at
+            .clone()
+            .filter(|v| !v.is_null() && v.as_str().is_none_or(|s| !crate::rules::is_blank(s)));
+        if let Some(at) = external.filter(|_| content_attributes.is_empty()) {
             content_attributes.insert("external_created_at".into(), at);
         }
         // before_create process_liquid_in_content (liquidable.rb).
@@ -156,12 +193,64 @@ impl Database {
             sender_type,
             sender_id,
             attachments,
-            echo_id: p.echo_id.clone(),
             created_at: now,
+            updated_at: now,
         };
         self.insert_message(msg);
         self.after_message_created(id, caller, now);
         Ok(id)
+    }
+
+    /// A template message Chatwoot writes itself (`conversation.messages.create!`): no sender,
+    /// Liquid-rendered, logged as `kind`, then the usual callbacks. A flooded conversation makes
+    /// the create fail, so nothing is written.
+    pub fn template_message(
+        &mut self,
+        conv_pk: u64,
+        kind: &'static str,
+        content: &str,
+        content_type: &str,
+        content_attributes: Map<String, Value>,
+        caller: &Caller,
+    ) {
+        let now = self.now();
+        if self.check_flood(conv_pk, now).is_err() {
+            return;
+        }
+        let Some(c) = self.conversations.get(&conv_pk) else {
+            return;
+        };
+        let (account_id, inbox_id, display_id) = (c.account_id, c.inbox_id, c.display_id);
+        let content = liquid::render(content, &self.drops(conv_pk, None, None));
+        let id = self.next_id("messages");
+        self.insert_message(Message {
+            id,
+            account_id,
+            inbox_id,
+            conversation_id: conv_pk,
+            message_type: MessageType::Template,
+            processed_message_content: Some(content.clone()),
+            content: Some(content),
+            content_type: content_type.to_owned(),
+            content_attributes,
+            private: false,
+            status: MessageStatus::Sent,
+            external_error: None,
+            source_id: None,
+            sender_type: None,
+            sender_id: None,
+            attachments: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        });
+        self.template_messages.push(TemplateMessage {
+            account_id,
+            kind,
+            conversation_id: display_id,
+            message_id: id,
+            at: now,
+        });
+        self.after_message_created(id, caller, now);
     }
 
     /// Stores a message and appends it to its conversation's list.
@@ -253,23 +342,46 @@ impl Database {
                 _ => {}
             }
         }
+        let mut changes: Vec<Change> = Vec::new();
         if let Some(c) = self.conversations.get_mut(&conv_pk) {
             c.last_activity_at = m.created_at;
             c.updated_at = now;
             let human_reply = m.message_type == MessageType::Outgoing
                 && !m.private
                 && m.sender_type == Some("User");
-            if human_reply {
-                // FIRST_REPLY_CREATED, and a human reply clears waiting_since.
-                c.first_reply_created_at.get_or_insert(m.created_at);
+            let bot_reply = m.message_type == MessageType::Outgoing
+                && !m.private
+                && m.sender_type == Some("AgentBot");
+            let stamp = |t: Option<Timestamp>| t.map_or(Value::Null, |t| render::iso(t).into());
+            if human_reply && c.first_reply_created_at.is_none() {
+                // FIRST_REPLY_CREATED: first_reply_created_at, and waiting_since cleared.
+                changes.push((
+                    "first_reply_created_at",
+                    Value::Null,
+                    stamp(Some(m.created_at)),
+                ));
+                c.first_reply_created_at = Some(m.created_at);
+                if c.waiting_since.is_some() {
+                    changes.push(("waiting_since", stamp(c.waiting_since), Value::Null));
+                }
+                c.waiting_since = None;
+            } else if (human_reply || bot_reply) && c.waiting_since.is_some() {
+                // update_waiting_since: a human or bot reply clears it.
+                changes.push(("waiting_since", stamp(c.waiting_since), Value::Null));
                 c.waiting_since = None;
             } else if m.message_type == MessageType::Incoming && c.waiting_since.is_none() {
+                changes.push(("waiting_since", Value::Null, stamp(Some(m.created_at))));
                 c.waiting_since = Some(m.created_at);
             }
         }
-        if m.message_type != MessageType::Activity && self.has_webhook(m.inbox_id) {
-            let payload = json!({"event": "message_created", "message": render::message(self, &m)});
-            self.record_webhook(m.inbox_id, "message_created", payload, now);
+        // dispatch_create_events: MESSAGE_CREATED, then the conversation update it caused.
+        self.dispatch(Event::MessageCreated(id), caller);
+        if !changes.is_empty() {
+            self.dispatch(Event::ConversationUpdated(conv_pk, changes), caller);
+        }
+        self.send_reply(&m, now);
+        if m.message_type != MessageType::Activity {
+            self.message_template_hooks(conv_pk, caller);
         }
         // update_contact_activity.
         if m.sender_type == Some("Contact")
@@ -279,30 +391,105 @@ impl Database {
         }
     }
 
-    /// Whether the inbox's API channel has a `webhook_url` (payloads are only built then).
-    pub fn has_webhook(&self, inbox_id: u64) -> bool {
-        self.inboxes
-            .get(&inbox_id)
-            .is_some_and(|i| i.webhook_url.as_deref().is_some_and(|u| !u.is_empty()))
-    }
-
-    /// Records a delivery to the inbox's API-channel `webhook_url` (webhook_listener.rb L118-123).
-    pub fn record_webhook(&mut self, inbox_id: u64, event: &str, payload: Value, at: Timestamp) {
-        let Some(url) = self
-            .inboxes
-            .get(&inbox_id)
-            .and_then(|i| i.webhook_url.clone())
-            .filter(|u| !u.is_empty())
-        else {
+    /// `SendReplyJob` (`app/jobs/send_reply_job.rb`): what would reach the customer outside
+    /// Chatwoot. API inboxes: nothing (`email_continuity_on_api_channel` is off by default).
+    /// Web widget: `Messages::SendEmailNotificationService` emails a contact with an email, one
+    /// email per conversation while the previous one is queued (two minutes). Other channels
+    /// (`Base::SendOnChannelService`): every outgoing or template message that is not private and
+    /// has no `source_id`; Email inboxes only for text/CSAT templates.
+    fn send_reply(&mut self, m: &Message, now: Timestamp) {
+        let Some(c) = self.conversations.get(&m.conversation_id) else {
             return;
         };
-        self.webhook_deliveries.push(WebhookDelivery {
-            inbox_id,
-            event: event.to_owned(),
-            url,
-            payload,
-            at,
+        let Some(inbox) = self.inboxes.get(&m.inbox_id) else {
+            return;
+        };
+        let contact = self.contacts.get(&c.contact_id);
+        let email = contact.and_then(|ct| ct.email.clone());
+        // Message#email_notifiable_message?
+        let email_notifiable = !m.private
+            && match m.message_type {
+                MessageType::Outgoing => true,
+                MessageType::Template => matches!(m.content_type.as_str(), "input_csat" | "text"),
+                _ => false,
+            };
+        let sendable = matches!(
+            m.message_type,
+            MessageType::Outgoing | MessageType::Template
+        ) && !m.private
+            && m.source_id.as_deref().is_none_or(str::is_empty);
+        let (via, to): (&'static str, Option<String>) = match inbox.channel_type.as_str() {
+            "Channel::Api" => return,
+            "Channel::WebWidget" => {
+                let queued = self
+                    .reply_email_queued
+                    .get(&c.id)
+                    .is_some_and(|at| now < *at + SignedDuration::from_mins(2));
+                if !email_notifiable || email.is_none() || queued {
+                    return;
+                }
+                self.reply_email_queued.insert(c.id, now);
+                ("Messages::SendEmailNotificationService", email)
+            }
+            "Channel::Email" if sendable && email_notifiable => {
+                ("Email::SendOnEmailService", email)
+            }
+            "Channel::Email" => return,
+            other if sendable => {
+                let via = match other {
+                    "Channel::Whatsapp" => "Whatsapp::SendOnWhatsappService",
+                    "Channel::Sms" => "Sms::SendOnSmsService",
+                    "Channel::Line" => "Line::SendOnLineService",
+                    "Channel::Telegram" => "Telegram::SendOnTelegramService",
+                    _ => "SendReplyJob",
+                };
+                let source = self
+                    .contact_inboxes
+                    .get(&c.contact_inbox_id)
+                    .map(|ci| ci.source_id.clone());
+                (via, source)
+            }
+            _ => return,
+        };
+        self.customer_deliveries.push(CustomerDelivery {
+            account_id: m.account_id,
+            inbox_id: m.inbox_id,
+            conversation_id: c.display_id,
+            message_id: m.id,
+            channel: inbox.channel_type.clone(),
+            via,
+            to,
+            at: now,
         });
+    }
+
+    /// `MessageTemplates::HookExecutionService`: once the conversation has an incoming message,
+    /// an inbox with `greeting_enabled` and a `greeting_message` answers it with a template
+    /// message while no outgoing or template message exists yet. (Out-of-office and email-collect
+    /// templates need working hours and web widgets, which the sandbox does not model.)
+    fn message_template_hooks(&mut self, conv_pk: u64, caller: &Caller) {
+        let Some(c) = self.conversations.get(&conv_pk) else {
+            return;
+        };
+        let greeting = self
+            .inboxes
+            .get(&c.inbox_id)
+            .filter(|i| i.greeting_enabled)
+            .and_then(|i| i.greeting_message.clone())
+            .filter(|g| !crate::rules::is_blank(g));
+        let Some(greeting) = greeting else {
+            return;
+        };
+        let messages: Vec<&Message> = self
+            .conversation_messages
+            .get(&conv_pk)
+            .map(|ids| ids.iter().filter_map(|id| self.messages.get(id)).collect())
+            .unwrap_or_default();
+        let has = |t: MessageType| messages.iter().any(|x| x.message_type == t);
+        if has(MessageType::Incoming) && !has(MessageType::Outgoing) && !has(MessageType::Template)
+        {
+            self.template_message(conv_pk, "greeting", &greeting, "text", Map::new(), caller);
+        }
     }
 
     /// `Conversations::ActivityMessageJob`: an activity message (no sender). A flooded
@@ -334,8 +521,8 @@ impl Database {
             sender_type: None,
             sender_id: None,
             attachments: Vec::new(),
-            echo_id: None,
             created_at: now,
+            updated_at: now,
         });
         if let Some(c) = self.conversations.get_mut(&conv_pk) {
             c.last_activity_at = now;

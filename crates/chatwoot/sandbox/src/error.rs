@@ -21,6 +21,8 @@ pub enum ApiError {
     },
     /// 422 `{"error": "..."}` — parameter missing or a rescued exception.
     Unprocessable(String),
+    /// 422 with a body of its own, e.g. `{"error": {"conditions": [...]}}` (`errors.messages`).
+    UnprocessableBody(serde_json::Value),
     /// 404 `{"error": "Resource could not be found"}`.
     NotFound,
     /// 401 `{"error": "..."}`.
@@ -94,6 +96,7 @@ impl IntoResponse for ApiError {
                 json!({"message": messages.join(", "), "attributes": attributes}),
             ),
             Self::Unprocessable(e) => (StatusCode::UNPROCESSABLE_ENTITY, json!({"error": e})),
+            Self::UnprocessableBody(body) => (StatusCode::UNPROCESSABLE_ENTITY, body),
             Self::NotFound => (
                 StatusCode::NOT_FOUND,
                 json!({"error": "Resource could not be found"}),

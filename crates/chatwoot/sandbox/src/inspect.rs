@@ -50,15 +50,14 @@ async fn stats(State(app): State<Arc<AppState>>) -> Response {
     .into_response()
 }
 
-/// What Chatwoot would have done outside itself for an account: the webhook deliveries it would
-/// have sent, in order (recorded, never sent).
+/// What Chatwoot would have done behind the caller's back for an account, each list in order
+/// (recorded, never sent): webhook deliveries, customer deliveries, agent notifications,
+/// automation rule runs and template messages.
 async fn side_effects(
     State(app): State<Arc<AppState>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let database = app.read();
-    let deliveries = database.webhook_deliveries_of(account(&q));
-    axum::Json(json!({"webhook_deliveries": deliveries})).into_response()
+    axum::Json(app.read().side_effects_of(account(&q))).into_response()
 }
 
 #[derive(Debug, Deserialize)]

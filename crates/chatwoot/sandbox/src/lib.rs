@@ -7,12 +7,15 @@
 //! State is in memory with deterministic ids and tokens; "now" comes from one
 //! [`SandboxClock`](deskmove_sandbox::SandboxClock), so a frozen clock makes two runs
 //! byte-identical. The unauthenticated `/__sandbox/*` endpoints (`inspect`) expose the account, the
-//! call counts and the side effects to out-of-process tests and `verify`.
+//! call counts and the side-effect log (webhook deliveries, customer deliveries, agent
+//! notifications, automation rule runs, template messages — recorded, never performed) to
+//! out-of-process tests and `verify`.
 //!
 //! The crate follows the layout every vendor sandbox shares: `args`, `state`, `auth`, `limits`,
 //! `error`, `inspect`, `routes/<resource>`, `render/<resource>`; Chatwoot's own behaviour lives in
 //! `rules` (field rules), `params` (Rails parameters), `liquid` (content rendering), `effects`
-//! (message creation and its callbacks) and `changes` (status, assignee and label changes).
+//! (message creation and its callbacks; `effects::dispatch`, the listeners of dispatched events)
+//! and `changes` (status, assignee, team and label changes).
 #![deny(missing_docs)]
 
 mod args;

@@ -4,8 +4,11 @@
 //! outgoing/template content is parsed as a Liquid template and rendered with the drops `contact`,
 //! `agent`, `conversation`, `inbox`, `account`; text between backticks is wrapped in
 //! `{% raw %}`; on a Liquid error the content is kept unchanged. Ruby Liquid renders unknown
-//! variables as empty (lax mode), so `{{first_name}}` silently disappears. The `liquid` crate is
-//! strict about unknown names, hence the lenient [`Node`] tree below.
+//! variables as empty, so `{{first_name}}` silently disappears. The `liquid` crate is strict where
+//! Ruby Liquid 5.4 (the Gemfile's, in its default lax mode) is not: unknown names (hence the
+//! lenient [`Node`] tree below), unknown filters (Ruby's `Strainer#invoke` returns the input
+//! unchanged unless `strict_filters`, so they are taken out of the chain) and an empty output
+//! tag `{{ }}` (renders nothing).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -41,14 +44,142 @@ pub struct Drops {
 
 /// Renders `content` as Chatwoot would before saving an outgoing/template message.
 pub fn render(content: &str, drops: &Drops) -> String {
-    let source = protect_code_spans(content);
-    let parsed = parser().and_then(|p| p.parse(&source).ok());
-    let Some(template) = parsed else {
+    let mut source = drop_empty_outputs(&protect_code_spans(content));
+    let Some(parser) = parser() else {
         return content.to_owned();
     };
-    template
-        .render(&globals(drops))
-        .unwrap_or_else(|_| content.to_owned())
+    // Each unknown filter is reported once by the parser; take it out and parse again.
+    for _ in 0..16 {
+        match parser.parse(&source) {
+            Ok(template) => {
+                return template
+                    .render(&globals(drops))
+                    .unwrap_or_else(|_| content.to_owned());
+            }
+            Err(e) => match unknown_filter(&e) {
+                Some(name) => {
+                    let stripped = strip_filter(&source, &name);
+                    if stripped == source {
+                        return content.to_owned();
+                    }
+                    source = stripped;
+                }
+                None => return content.to_owned(),
+            },
+        }
+    }
+    content.to_owned()
+}
+
+/// The filter name of the `liquid` crate's "Unknown filter" error.
+fn unknown_filter(e: &liquid::Error) -> Option<String> {
+    let text = e.to_string();
+    if !text.contains("Unknown filter") {
+        return None;
+    }
+    let line = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("requested filter="))?;
+    Some(line.trim().to_owned())
+}
+
+/// The spans of `source` outside `{% raw %}…{% endraw %}`, and whether each is raw.
+fn raw_split(source: &str) -> Vec<(&str, bool)> {
+    let (open, close) = ("{% raw %}", "{% endraw %}");
+    let mut parts = Vec::new();
+    let mut rest = source;
+    while let Some(start) = rest.find(open) {
+        let after = &rest[start + open.len()..];
+        let Some(end) = after.find(close) else { break };
+        parts.push((&rest[..start], false));
+        parts.push((&rest[start..start + open.len() + end + close.len()], true));
+        rest = &after[end + close.len()..];
+    }
+    parts.push((rest, false));
+    parts
+}
+
+/// Applies `f` to every `{{ … }}` and `{% … %}` markup outside raw blocks (the delimiters
+/// included), leaving the text between them alone.
+fn map_markup(source: &str, f: impl Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(source.len());
+    for (part, raw) in raw_split(source) {
+        if raw {
+            out.push_str(part);
+            continue;
+        }
+        let mut rest = part;
+        loop {
+            let next = [("{{", "}}"), ("{%", "%}")]
+                .iter()
+                .filter_map(|(o, c)| rest.find(o).map(|i| (i, *c)))
+                .min_by_key(|(i, _)| *i);
+            let Some((start, close)) = next else {
+                out.push_str(rest);
+                break;
+            };
+            let Some(len) = rest[start + 2..].find(close) else {
+                out.push_str(rest);
+                break;
+            };
+            let end = start + 2 + len + 2;
+            out.push_str(&rest[..start]);
+            out.push_str(&f(&rest[start..end]));
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
+/// `{{ }}` (whitespace and trim markers only) renders as nothing in lax mode.
+fn drop_empty_outputs(source: &str) -> String {
+    map_markup(source, |m| {
+        let inner = m.strip_prefix("{{").and_then(|x| x.strip_suffix("}}"));
+        match inner {
+            Some(i) if i.chars().all(|c| c.is_whitespace() || c == '-') => String::new(),
+            _ => m.to_owned(),
+        }
+    })
+}
+
+/// Removes `| name` and its arguments from every filter chain: an unknown filter returns its
+/// input, so the chain without it renders the same.
+fn strip_filter(source: &str, name: &str) -> String {
+    map_markup(source, |m| {
+        let (head, body, tail) = (&m[..2], &m[2..m.len() - 2], &m[m.len() - 2..]);
+        // Split the body at `|` outside quotes.
+        let mut segments = Vec::new();
+        let (mut quote, mut start) = (None, 0);
+        for (i, c) in body.char_indices() {
+            match (quote, c) {
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, '|') => {
+                    segments.push(&body[start..i]);
+                    start = i;
+                }
+                _ => {}
+            }
+        }
+        segments.push(&body[start..]);
+        let kept: String = segments
+            .iter()
+            .filter(|seg| {
+                let Some(filter) = seg.strip_prefix('|') else {
+                    return true;
+                };
+                let filter = filter.trim_start();
+                let rest = filter.strip_prefix(name);
+                !rest.is_some_and(|r| {
+                    r.chars()
+                        .next()
+                        .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '-'))
+                })
+            })
+            .copied()
+            .collect();
+        format!("{head}{kept}{tail}")
+    })
 }
 
 fn parser() -> Option<&'static liquid::Parser> {
@@ -362,6 +493,17 @@ mod tests {
             &drops(),
         );
         assert_eq!(out, "Hi Jane / Jane Doe #42 from Ann Agent at Acme ");
+    }
+
+    #[test]
+    fn lax_mode_passes_unknown_filters_and_empty_outputs() {
+        assert_eq!(render("a{{ }}b{{-  -}}c", &drops()), "abc");
+        assert_eq!(
+            render("Hi {{ contact.name | nonsense: 'x' | upcase }}!", &drops()),
+            "Hi JANE DOE!"
+        );
+        assert_eq!(render("{{ 'a|b' | made_up }}", &drops()), "a|b");
+        assert_eq!(render("`{{ }}` stays", &drops()), "`{{ }}` stays");
     }
 
     #[test]

@@ -1,8 +1,11 @@
-//! Request parameters the Rails way: JSON bodies flat or wrapped, values cast loosely.
+//! Request parameters the Rails way: where each controller reads them, values cast loosely.
 //!
-//! `../shared/research/chatwoot.md §1`: `wrap_parameters format: [:json]` means a body works both
-//! flat and nested under the resource key (`{"label": {...}}`). Rails casts `"true"`/`"1"` to true
-//! and `"12"` to 12, which loaders sending form-ish values rely on.
+//! `config/initializers/wrap_parameters.rb` (`wrap_parameters format: [:json]`) copies a flat JSON
+//! body under the controller's key, so `params.require(:label)` accepts a body flat or nested
+//! ([`Params::wrapped`]). It never lifts a nested body to the top: controllers that read
+//! `params.permit(...)` or `params[:content]` see nothing of `{"contact": {...}}` and save a blank
+//! record ([`Params::top_level`]). Rails casts `"true"`/`"1"` to true and `"12"` to 12, which
+//! loaders sending form-ish values rely on.
 
 use axum::body::Bytes;
 use serde_json::{Map, Value};
@@ -14,22 +17,32 @@ use crate::error::{ApiError, ApiResult};
 pub struct Params(pub Map<String, Value>);
 
 impl Params {
-    /// Parses a JSON body (empty = no parameters) and lifts the `wrapper` object's keys to the top.
-    pub fn from_body(body: &Bytes, wrapper: &str) -> ApiResult<Self> {
+    /// The parameters as a controller reading them at the top level sees them (`params.permit`,
+    /// `params[:key]`): a body nested under a resource key is not unwrapped.
+    pub fn top_level(body: &Bytes) -> ApiResult<Self> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| ApiError::Unprocessable(format!("Invalid JSON: {e}")))?;
-        let Value::Object(mut map) = value else {
-            return Ok(Self::default());
-        };
-        if let Some(Value::Object(inner)) = map.get(wrapper).cloned() {
-            for (k, v) in inner {
-                map.insert(k, v);
-            }
+        match value {
+            Value::Object(map) => Ok(Self(map)),
+            _ => Ok(Self::default()),
         }
-        Ok(Self(map))
+    }
+
+    /// `params.require(key)`: the object under `key` when the body has one, otherwise the flat
+    /// body that `wrap_parameters` copied under `key`.
+    pub fn wrapped(body: &Bytes, key: &str) -> ApiResult<Self> {
+        let mut top = Self::top_level(body)?;
+        match top.0.remove(key) {
+            Some(Value::Object(inner)) => Ok(Self(inner)),
+            Some(other) => {
+                top.0.insert(key.to_owned(), other);
+                Ok(top)
+            }
+            None => Ok(top),
+        }
     }
 
     /// Whether the key was sent at all.
@@ -177,7 +190,7 @@ mod tests {
 
     #[test]
     fn assignments_follow_rails_attribute_writes() {
-        let Ok(p) = Params::from_body(
+        let Ok(p) = Params::wrapped(
             &json!({"label": {"a": null, "b": "x", "c": "0"}})
                 .to_string()
                 .into(),

@@ -22,6 +22,7 @@ mod labels;
 mod messages;
 mod platform;
 mod teams;
+mod webhooks;
 
 pub use accounts::account;
 pub use agent_bots::agent_bot;
@@ -33,9 +34,10 @@ pub use conversations::conversation;
 pub use help_center::{article, category, portal};
 pub use inboxes::{inbox, inbox_record, inbox_slim};
 pub use labels::label;
-pub use messages::message;
+pub use messages::{message, message_push, sender};
 pub use platform::{platform_account, platform_account_user, platform_user};
 pub use teams::team;
+pub use webhooks::{automation_rule, webhook};
 
 /// `time.to_i`.
 pub fn epoch(t: Timestamp) -> i64 {

@@ -6,6 +6,7 @@ mod accounts;
 mod agent_bots;
 mod agents;
 mod attribute_definitions;
+mod automation_rules;
 mod canned_responses;
 mod contact_inboxes;
 mod contact_listing;
@@ -21,6 +22,7 @@ mod platform;
 mod resource;
 mod teams;
 mod uploads;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -150,6 +152,24 @@ pub fn router(app: Arc<AppState>) -> Router {
                 .delete(resource::destroy::<CustomAttributeDefinition>),
         )
         .route("/upload", post(uploads::upload))
+        .route("/webhooks", get(webhooks::index).post(webhooks::create))
+        .route(
+            "/webhooks/{id}",
+            patch(webhooks::update)
+                .put(webhooks::update)
+                .delete(webhooks::destroy),
+        )
+        .route(
+            "/automation_rules",
+            get(automation_rules::index).post(automation_rules::create),
+        )
+        .route(
+            "/automation_rules/{id}",
+            get(automation_rules::show)
+                .patch(automation_rules::update)
+                .put(automation_rules::update)
+                .delete(automation_rules::destroy),
+        )
         .route("/agents", get(agents::index).post(agents::create))
         .route(
             "/agents/{id}",

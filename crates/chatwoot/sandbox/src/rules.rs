@@ -107,20 +107,129 @@ pub const MAX_ATTACHMENTS: usize = 15;
 /// `CONVERSATION_MESSAGE_PER_MINUTE_LIMIT` default (§0.4, `lib/limits.rb` L14-16).
 pub const MESSAGES_PER_CONVERSATION_PER_MINUTE: usize = 200;
 
-/// `JsonbAttributesLengthValidator` (§2.3): strings ≤ 1500 chars, integers < 9,999,999,999.
-pub fn jsonb_attribute_error(attrs: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+/// `JsonbAttributesLengthValidator` (`app/models/jsonb_attributes_length_validator.rb`), which only
+/// `Conversation` declares (`conversation.rb` validations; `contact.rb` has none): each top-level
+/// string longer than 1500 characters and each integer above 9,999,999,999 is one error. Floats
+/// and nested values are not looked at. Messages are the validator's, without the attribute name.
+pub fn jsonb_attribute_errors(attrs: &serde_json::Map<String, serde_json::Value>) -> Vec<String> {
+    let mut errors = Vec::new();
     for (key, value) in attrs {
         match value {
             serde_json::Value::String(s) if s.chars().count() > 1500 => {
-                return Some(format!("{key} is too long (maximum is 1500 characters)"));
+                errors.push(format!("{key} length should be < 1500"));
             }
-            serde_json::Value::Number(n) if n.as_f64().is_some_and(|v| v >= 9_999_999_999.0) => {
-                return Some(format!("{key} must be less than 9999999999"));
+            serde_json::Value::Number(n)
+                if (n.is_i64() || n.is_u64()) && n.as_i64().is_none_or(|v| v > 9_999_999_999) =>
+            {
+                errors.push(format!("{key} value should be < 9999999999"));
             }
             _ => {}
         }
     }
-    None
+    errors
+}
+
+/// Adds [`jsonb_attribute_errors`] of a conversation's `custom_attributes` and
+/// `additional_attributes` the way `errors.full_messages` reads them.
+pub fn validate_conversation_attributes(
+    e: &mut crate::error::Errors,
+    custom: &serde_json::Map<String, serde_json::Value>,
+    additional: &serde_json::Map<String, serde_json::Value>,
+) {
+    for (attribute, label, attrs) in [
+        ("additional_attributes", "Additional attributes", additional),
+        ("custom_attributes", "Custom attributes", custom),
+    ] {
+        for msg in jsonb_attribute_errors(attrs) {
+            e.add(attribute, format!("{label} {msg}"));
+        }
+    }
+}
+
+/// acts-as-taggable-on's `DefaultParser` then `TagList#clean!` (gem 12.0.0, no Chatwoot
+/// configuration): the items are joined with `", "`, quoted tags (`"a,b"` or `'a,b'` between
+/// commas) are taken whole and first, the rest is split on commas; each tag is stripped, blanks
+/// are dropped and duplicates removed ignoring case, keeping the first spelling.
+pub fn tag_list(items: &[String]) -> Vec<String> {
+    let mut tags = Vec::new();
+    let rest = take_quoted(&items.join(", "), '"', &mut tags);
+    let rest = take_quoted(&rest, '\'', &mut tags);
+    tags.extend(rest.split(',').map(str::to_owned));
+    let mut out: Vec<String> = Vec::new();
+    for tag in tags.iter().map(|t| t.trim_matches(is_ruby_strip)) {
+        if !tag.is_empty() && !out.iter().any(|o| o.to_lowercase() == tag.to_lowercase()) {
+            out.push(tag.to_owned());
+        }
+    }
+    out
+}
+
+/// `string.gsub(/(\A|,)\s*"(.*?)"\s*(?=,\s*|\z)/) { tags << $2; '' }` for quote `q`.
+fn take_quoted(s: &str, q: char, tags: &mut Vec<String>) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let skip_space = |mut i: usize| {
+        while i < chars.len() && is_ruby_space(chars[i]) {
+            i += 1;
+        }
+        i
+    };
+    // The quoted tag starting right after the delimiter at `after`, and where the match ends.
+    let quoted_at = |after: usize| -> Option<(String, usize)> {
+        let open = skip_space(after);
+        if chars.get(open) != Some(&q) {
+            return None;
+        }
+        let mut close = open + 1;
+        while close < chars.len() && chars[close] != '\n' {
+            if chars[close] == q {
+                let end = skip_space(close + 1);
+                if end == chars.len() || chars[end] == ',' {
+                    return Some((chars[open + 1..close].iter().collect(), end));
+                }
+            }
+            close += 1;
+        }
+        None
+    };
+    let (mut out, mut pos, mut kept) = (String::new(), 0, 0);
+    while pos <= chars.len() {
+        let found = (pos == 0).then(|| quoted_at(0)).flatten().or_else(|| {
+            (chars.get(pos) == Some(&','))
+                .then(|| quoted_at(pos + 1))
+                .flatten()
+        });
+        match found {
+            Some((tag, end)) => {
+                tags.push(tag);
+                out.extend(&chars[kept..pos]);
+                kept = end;
+                pos = end.max(pos + 1);
+            }
+            None => pos += 1,
+        }
+    }
+    out.extend(&chars[kept.min(chars.len())..]);
+    out
+}
+
+/// Ruby's `String#strip`: ASCII whitespace and NUL.
+fn is_ruby_strip(c: char) -> bool {
+    is_ruby_space(c) || c == '\0'
+}
+
+/// `DateTime.strptime(value.to_s, '%s')` (`app/helpers/date_range_helper.rb`, used by
+/// `toggle_status`): an optional sign and the leading digits are the epoch seconds; whatever
+/// follows is ignored (`"2026-01-05T10:00:00Z"` reads as 2026 seconds after the epoch). No digits
+/// at all is `Date::Error: invalid date`.
+pub fn strptime_epoch_seconds(raw: &str) -> Option<i64> {
+    let (negative, digits) = match raw.as_bytes().first() {
+        Some(b'-') => (true, &raw[1..]),
+        Some(b'+') => (false, &raw[1..]),
+        _ => (false, raw),
+    };
+    let len = digits.bytes().take_while(u8::is_ascii_digit).count();
+    let n: i64 = digits[..len].parse().ok()?;
+    Some(if negative { -n } else { n })
 }
 
 /// `messages.content_type` enum (§2.4, 13 values).
@@ -182,6 +291,43 @@ mod tests {
         assert!(!phone_is_valid("+1"));
         assert!(phone_is_valid("+123456789012345"));
         assert!(!phone_is_valid("+1234567890123456"));
+    }
+
+    #[test]
+    fn jsonb_limits_are_the_validators() {
+        let attrs = serde_json::json!({"a": "x".repeat(1501), "b": "x".repeat(1500),
+            "c": 9_999_999_999_u64, "d": 10_000_000_000_u64, "e": 1e20});
+        let serde_json::Value::Object(attrs) = attrs else {
+            unreachable!()
+        };
+        assert_eq!(
+            jsonb_attribute_errors(&attrs),
+            [
+                "a length should be < 1500",
+                "d value should be < 9999999999"
+            ]
+        );
+    }
+
+    #[test]
+    fn tag_lists_split_on_commas_and_dedupe_ignoring_case() {
+        let list =
+            |items: &[&str]| tag_list(&items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        assert_eq!(list(&["a,b"]), ["a", "b"]);
+        assert_eq!(list(&["VIP", " vip ", "Billing", ""]), ["VIP", "Billing"]);
+        assert_eq!(list(&["a", "\"b,c\"", "d"]), ["b,c", "a", "d"]);
+        assert_eq!(list(&["'x, y'"]), ["x, y"]);
+        assert!(list(&[]).is_empty());
+    }
+
+    #[test]
+    fn snoozed_until_reads_like_strptime_percent_s() {
+        assert_eq!(strptime_epoch_seconds("1767225600"), Some(1_767_225_600));
+        assert_eq!(strptime_epoch_seconds("-5"), Some(-5));
+        assert_eq!(strptime_epoch_seconds("1700000000.5"), Some(1_700_000_000));
+        assert_eq!(strptime_epoch_seconds("2026-01-05T10:00:00Z"), Some(2026));
+        assert_eq!(strptime_epoch_seconds("tomorrow"), None);
+        assert_eq!(strptime_epoch_seconds(""), None);
     }
 
     #[test]

@@ -14,9 +14,10 @@ use deskmove_sandbox::{CallStats, FaultInjector, SandboxClock};
 pub use account_scoped::AccountScoped;
 pub use database::Database;
 pub use records::{
-    Account, AccountUser, AgentBot, Article, Attachment, Blob, CannedResponse, Category, Contact,
-    ContactInbox, Conversation, CustomAttributeDefinition, Inbox, Label, Message, MessageStatus,
-    MessageType, Portal, Team, User, WebhookDelivery,
+    Account, AccountUser, AgentBot, AgentNotification, Article, Attachment, AutomationRule,
+    AutomationRuleRun, Blob, CannedResponse, Category, Contact, ContactInbox, Conversation,
+    CustomAttributeDefinition, CustomerDelivery, Inbox, Label, Message, MessageStatus, MessageType,
+    Portal, Team, TemplateMessage, User, Webhook, WebhookDelivery,
 };
 
 use crate::auth::{Caller, Role};

@@ -108,6 +108,65 @@ impl Chatwoot {
             .unwrap()
     }
 
+    /// A user with the `agent` role and its own token, made through the Platform API.
+    pub async fn agent_with_token(&self, email: &str, name: &str) -> (u64, String) {
+        let u = self
+            .platform(
+                Method::POST,
+                "/users",
+                Some(json!({"name": name, "email": email})),
+            )
+            .await;
+        let uid = u.body["id"].as_u64().unwrap();
+        let account = format!("/accounts/{}/account_users", self.sandbox.account_id());
+        self.platform(
+            Method::POST,
+            &account,
+            Some(json!({"user_id": uid, "role": "agent"})),
+        )
+        .await;
+        let tok = self
+            .platform(Method::POST, &format!("/users/{uid}/token"), None)
+            .await;
+        (uid, tok.body["access_token"].as_str().unwrap().to_owned())
+    }
+
+    /// A multipart `POST` of `form` to `path` with the administrator's token.
+    pub async fn multipart(&self, path: &str, form: reqwest::multipart::Form) -> Reply {
+        let resp = self
+            .http
+            .post(self.url(path))
+            .header("api_access_token", &self.token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()));
+        Reply {
+            status,
+            body,
+            text,
+            headers,
+        }
+    }
+
+    /// `GET /__sandbox/side_effects` as JSON.
+    pub async fn side_effects(&self) -> Value {
+        self.inspect("side_effects").await.json().await.unwrap()
+    }
+
+    /// Contents of the activity messages of a conversation, in order (from the dump).
+    pub fn activities(&self, display_id: u64) -> Vec<String> {
+        self.stored_messages(display_id)
+            .iter()
+            .filter(|m| m["message_type"] == "activity")
+            .map(|m| m["content"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// `POST /inbox_members`: adds `users` to `inbox`.
     pub async fn add_members(&self, inbox: u64, users: &[u64]) -> Reply {
         self.post(

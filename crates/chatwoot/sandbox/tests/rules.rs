@@ -848,3 +848,463 @@ async fn each_account_has_its_own_display_id_sequence() {
     };
     assert_eq!(next, 2);
 }
+
+// ---- Strictness: where Chatwoot's code is stricter (or odder) than a lenient fake. ----
+
+fn file(name: &str) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::bytes(b"0123456789".to_vec())
+        .file_name(name.to_owned())
+        .mime_str("text/plain")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn echo_id_is_echoed_once_and_never_stored() {
+    // message.rb `attr_accessor :echo_id`; only source_id is a column.
+    let chatwoot = Chatwoot::start().await;
+    let (_, _, conv) = chatwoot.thread().await;
+    let r = chatwoot
+        .message(
+            conv,
+            json!({"content": "hi", "echo_id": "tmp-1", "source_id": "part-1"}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["echo_id"], "tmp-1");
+    assert_eq!(r.body["source_id"], "part-1");
+    let listed = chatwoot
+        .get(&format!("/conversations/{conv}/messages"))
+        .await;
+    let m = &listed.body["payload"][0];
+    assert_eq!(m["source_id"], "part-1");
+    assert!(m.get("echo_id").is_none(), "{m}");
+    let shown = chatwoot.get(&format!("/conversations/{conv}")).await;
+    assert!(shown.body["messages"][0].get("echo_id").is_none());
+    let stored = chatwoot.stored_messages(conv);
+    assert!(stored[0].get("echo_id").is_none(), "{:?}", stored[0]);
+}
+
+#[tokio::test]
+async fn attachments_come_only_from_the_attachments_array_field() {
+    // message_builder.rb `process_attachments` reads params[:attachments] only.
+    let chatwoot = Chatwoot::start().await;
+    let (_, _, conv) = chatwoot.thread().await;
+    let path = format!("/conversations/{conv}/messages");
+    let form = reqwest::multipart::Form::new()
+        .text("content", "files")
+        .part("attachments[]", file("kept.txt"))
+        .part("files[]", file("dropped.txt"))
+        .part("attachment", file("dropped-too.txt"));
+    let r = chatwoot.multipart(&path, form).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let atts = r.body["attachments"].as_array().unwrap();
+    assert_eq!(atts.len(), 1);
+    assert!(atts[0]["data_url"].as_str().unwrap().ends_with("kept.txt"));
+    // Under another name only: saved, silently, without the file.
+    let form = reqwest::multipart::Form::new()
+        .text("content", "where is my file")
+        .part("file", file("lost.txt"));
+    let r = chatwoot.multipart(&path, form).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["content"], "where is my file");
+    assert!(r.body.get("attachments").is_none(), "{:?}", r.body);
+    // One file under a bare `attachments`: `@attachments.each` raises, rescued to 422.
+    let form = reqwest::multipart::Form::new()
+        .text("content", "x")
+        .part("attachments", file("single.txt"));
+    let r = chatwoot.multipart(&path, form).await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("undefined method 'each'")
+    );
+}
+
+#[tokio::test]
+async fn nested_bodies_are_not_unwrapped() {
+    // contacts_controller.rb `params.permit(...)`, message_builder.rb `params[:content]`,
+    // conversations_controller.rb `params[:inbox_id]`: wrap_parameters never unwraps.
+    let chatwoot = Chatwoot::start().await;
+    let (inbox, contact, conv) = chatwoot.thread().await;
+    let r = chatwoot
+        .post(
+            "/contacts",
+            json!({"contact": {"name": "Nested", "email": "nested@example.com"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["payload"]["contact"]["name"], "");
+    assert!(r.body["payload"]["contact"]["email"].is_null());
+    let r = chatwoot
+        .message(conv, json!({"message": {"content": "hello"}}))
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body["content"].is_null(), "{:?}", r.body);
+    let r = chatwoot
+        .post(
+            "/conversations",
+            json!({"conversation": {"inbox_id": inbox, "contact_id": contact}}),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body, json!({"error": "Resource could not be found"}));
+    // `params.require(:label)` controllers take the body flat or nested alike.
+    let r = chatwoot
+        .post("/labels", json!({"label": {"title": "nested-ok"}}))
+        .await;
+    assert_eq!(r.body["title"], "nested-ok");
+}
+
+#[tokio::test]
+async fn the_attribute_length_limit_is_on_conversations_not_contacts() {
+    // JsonbAttributesLengthValidator is declared in conversation.rb only.
+    let chatwoot = Chatwoot::start().await;
+    let inbox = chatwoot.api_inbox("Import", false).await;
+    let long = "x".repeat(1501);
+    let r = chatwoot
+        .post(
+            "/contacts",
+            json!({"email": "long@example.com", "custom_attributes": {"bio": long},
+                   "additional_attributes": {"company_name": long}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        r.body["payload"]["contact"]["custom_attributes"]["bio"]
+            .as_str()
+            .unwrap()
+            .len(),
+        1501
+    );
+    let contact = r.body["payload"]["contact"]["id"].as_u64().unwrap();
+    let r = chatwoot
+        .post(
+            "/conversations",
+            json!({"inbox_id": inbox, "contact_id": contact, "custom_attributes": {"bio": long},
+                   "additional_attributes": {"n": 10_000_000_000_u64}}),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(
+        r.body,
+        json!({"message": "Additional attributes n value should be < 9999999999, Custom attributes bio length should be < 1500",
+               "attributes": ["additional_attributes", "custom_attributes"]})
+    );
+    let conv = chatwoot.conversation(inbox, contact).await;
+    let r = chatwoot
+        .post(
+            &format!("/conversations/{conv}/custom_attributes"),
+            json!({"custom_attributes": {"bio": long}}),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.body["attributes"], json!(["custom_attributes"]));
+}
+
+#[tokio::test]
+async fn toggle_status_reads_snoozed_until_as_epoch_seconds_only() {
+    // conversations_controller.rb set_conversation_status → DateTime.strptime(x, '%s').
+    let chatwoot = Chatwoot::start().await;
+    let (_, _, conv) = chatwoot.thread().await;
+    let path = format!("/conversations/{conv}/toggle_status");
+    let r = chatwoot
+        .post(
+            &path,
+            json!({"status": "snoozed", "snoozed_until": 1_767_225_600}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    // toggle_status.json.jbuilder and the conversation partial render the datetime itself.
+    assert_eq!(
+        r.body["payload"]["snoozed_until"],
+        "2026-01-01T00:00:00.000Z"
+    );
+    let shown = chatwoot.get(&format!("/conversations/{conv}")).await;
+    assert_eq!(shown.body["snoozed_until"], "2026-01-01T00:00:00.000Z");
+    let r = chatwoot
+        .post(
+            &path,
+            json!({"status": "snoozed", "snoozed_until": "1767312000"}),
+        )
+        .await;
+    assert_eq!(
+        r.body["payload"]["snoozed_until"],
+        "2026-01-02T00:00:00.000Z"
+    );
+    // An ISO string is read up to its first non-digit: 2026 seconds after the epoch.
+    let r = chatwoot
+        .post(
+            &path,
+            json!({"status": "snoozed", "snoozed_until": "2026-01-05T10:00:00Z"}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body["payload"]["snoozed_until"],
+        "1970-01-01T00:33:46.000Z"
+    );
+    // No digits at all: Date::Error, unrescued, even when the status is not snoozed.
+    let r = chatwoot
+        .post(
+            &path,
+            json!({"status": "open", "snoozed_until": "tomorrow"}),
+        )
+        .await;
+    assert_eq!(r.status, 500);
+    // Without a status, Conversation#toggle_status runs and snoozed_until is not read.
+    let r = chatwoot
+        .post(&path, json!({"snoozed_until": "tomorrow"}))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["payload"]["current_status"], "open");
+    assert!(r.body["payload"]["snoozed_until"].is_null());
+}
+
+#[tokio::test]
+async fn assignee_and_team_on_create_write_activity_messages() {
+    // assignment_handler.rb runs after_commit on create too.
+    let chatwoot = Chatwoot::start().await;
+    let inbox = chatwoot.api_inbox("Import", false).await;
+    let a = chatwoot.agent("a@example.com", "Agent A").await;
+    chatwoot.add_members(inbox, &[a]).await;
+    let contact = chatwoot.contact(json!({"email": "c@example.com"})).await;
+    let r = chatwoot
+        .post(
+            "/conversations",
+            json!({"inbox_id": inbox, "contact_id": contact, "assignee_id": a}),
+        )
+        .await;
+    let conv = r.body["id"].as_u64().unwrap();
+    assert_eq!(
+        chatwoot.activities(conv),
+        ["Assigned to Agent A by Sandbox Admin"]
+    );
+    // A team without auto-assign: the team activity.
+    let team = chatwoot
+        .post(
+            "/teams",
+            json!({"name": "Support", "allow_auto_assign": false}),
+        )
+        .await;
+    let team = team.body["id"].as_u64().unwrap();
+    chatwoot
+        .post(
+            &format!("/teams/{team}/team_members"),
+            json!({"user_ids": [a]}),
+        )
+        .await;
+    let r = chatwoot
+        .post(
+            "/conversations",
+            json!({"inbox_id": inbox, "contact_id": contact, "team_id": team}),
+        )
+        .await;
+    let conv = r.body["id"].as_u64().unwrap();
+    assert_eq!(
+        chatwoot.activities(conv),
+        ["Assigned to support by Sandbox Admin"]
+    );
+    // A team that auto-assigns picks its online inbox member: "via" the team.
+    let auto = chatwoot.post("/teams", json!({"name": "Auto"})).await;
+    let auto = auto.body["id"].as_u64().unwrap();
+    chatwoot
+        .post(
+            &format!("/teams/{auto}/team_members"),
+            json!({"user_ids": [a]}),
+        )
+        .await;
+    let r = chatwoot
+        .post(
+            "/conversations",
+            json!({"inbox_id": inbox, "contact_id": contact, "team_id": auto}),
+        )
+        .await;
+    assert_eq!(r.body["meta"]["assignee"]["id"], a);
+    let conv = r.body["id"].as_u64().unwrap();
+    assert_eq!(
+        chatwoot.activities(conv),
+        ["Assigned to Agent A via auto by Sandbox Admin"]
+    );
+}
+
+#[tokio::test]
+async fn an_assignee_outside_the_inbox_is_replaced_by_auto_assignment() {
+    // auto_assignment_handler.rb should_run_auto_assignment?: blank or not an inbox member.
+    let chatwoot = Chatwoot::start().await;
+    let inbox = chatwoot.api_inbox("Default", true).await;
+    let outsider = chatwoot.agent("out@example.com", "Outsider").await;
+    let member = chatwoot.agent("in@example.com", "Member").await;
+    chatwoot.add_members(inbox, &[member]).await;
+    let contact = chatwoot.contact(json!({"email": "c@example.com"})).await;
+    let r = chatwoot
+        .post(
+            "/conversations",
+            json!({"inbox_id": inbox, "contact_id": contact, "assignee_id": outsider}),
+        )
+        .await;
+    assert_eq!(r.body["meta"]["assignee"]["id"], member);
+    let conv = r.body["id"].as_u64().unwrap();
+    assert_eq!(
+        chatwoot.activities(conv),
+        ["Assigned to Member by Sandbox Admin"]
+    );
+}
+
+#[tokio::test]
+async fn an_agent_who_reopens_takes_the_conversation() {
+    // conversations_controller.rb toggle_status: should_assign_conversation? → assign_conversation.
+    let chatwoot = Chatwoot::start().await;
+    let (inbox, _, conv) = chatwoot.thread().await;
+    let other = chatwoot.agent("b@example.com", "Agent B").await;
+    let (ann, token) = chatwoot.agent_with_token("ann@example.com", "Ann").await;
+    chatwoot.add_members(inbox, &[other, ann]).await;
+    chatwoot
+        .post(
+            &format!("/conversations/{conv}/assignments"),
+            json!({"assignee_id": other}),
+        )
+        .await;
+    chatwoot
+        .post(
+            &format!("/conversations/{conv}/toggle_status"),
+            json!({"status": "resolved"}),
+        )
+        .await;
+    let url = chatwoot.url(&format!("/conversations/{conv}/toggle_status"));
+    let r = chatwoot
+        .call_as(&token, Method::POST, &url, Some(json!({"status": "open"})))
+        .await;
+    assert_eq!(r.body["payload"]["current_status"], "open");
+    let shown = chatwoot.get(&format!("/conversations/{conv}")).await;
+    assert_eq!(shown.body["meta"]["assignee"]["id"], ann);
+    assert_eq!(
+        chatwoot.activities(conv).last().unwrap(),
+        "Ann self-assigned this conversation"
+    );
+    // An administrator reopening does not take it.
+    chatwoot
+        .post(
+            &format!("/conversations/{conv}/toggle_status"),
+            json!({"status": "resolved"}),
+        )
+        .await;
+    chatwoot
+        .post(
+            &format!("/conversations/{conv}/toggle_status"),
+            json!({"status": "open"}),
+        )
+        .await;
+    let shown = chatwoot.get(&format!("/conversations/{conv}")).await;
+    assert_eq!(shown.body["meta"]["assignee"]["id"], ann);
+}
+
+#[tokio::test]
+async fn external_created_at_is_lost_when_content_attributes_are_sent() {
+    // message_builder.rb message_params: the content_attributes hash is assigned last.
+    let chatwoot = Chatwoot::start().await;
+    let (_, _, conv) = chatwoot.thread().await;
+    let r = chatwoot
+        .message(
+            conv,
+            json!({"content": "a", "external_created_at": 1_500_000_000,
+                   "content_attributes": {"original_author": "Ann"}}),
+        )
+        .await;
+    assert_eq!(
+        r.body["content_attributes"],
+        json!({"original_author": "Ann"})
+    );
+    let r = chatwoot
+        .message(
+            conv,
+            json!({"content": "b", "external_created_at": 1_500_000_000, "content_attributes": {}}),
+        )
+        .await;
+    assert_eq!(
+        r.body["content_attributes"],
+        json!({"external_created_at": 1_500_000_000})
+    );
+    let stored = chatwoot.stored_messages(conv);
+    assert_eq!(
+        stored[0]["content_attributes"],
+        json!({"original_author": "Ann"})
+    );
+}
+
+#[tokio::test]
+async fn labels_split_on_commas_and_match_ignoring_case() {
+    // acts-as-taggable-on DefaultParser + TagList#clean!; `permit(labels: [])`.
+    let chatwoot = Chatwoot::start().await;
+    let (_, contact, conv) = chatwoot.thread().await;
+    let path = format!("/conversations/{conv}/labels");
+    let r = chatwoot
+        .post(&path, json!({"labels": ["billing,VIP", "vip", " Refund "]}))
+        .await;
+    assert_eq!(r.body, json!({"payload": ["billing", "VIP", "Refund"]}));
+    assert_eq!(
+        chatwoot.get(&path).await.body,
+        json!({"payload": ["billing", "VIP", "Refund"]})
+    );
+    let listed = chatwoot.get("/conversations?labels=vip").await;
+    assert_eq!(listed.body["data"]["payload"][0]["id"], conv);
+    // A string instead of an array is not permitted: the list is cleared.
+    let r = chatwoot.post(&path, json!({"labels": "a,b"})).await;
+    assert_eq!(r.body, json!({"payload": []}));
+    // Tags are installation-wide: a contact's "vip" is the existing tag "VIP" once read back
+    // (contacts have no cached label list), though the answer echoes what was sent.
+    let contact_path = format!("/contacts/{contact}/labels");
+    let r = chatwoot
+        .post(&contact_path, json!({"labels": ["vip", "new-one"]}))
+        .await;
+    assert_eq!(r.body, json!({"payload": ["vip", "new-one"]}));
+    assert_eq!(
+        chatwoot.get(&contact_path).await.body,
+        json!({"payload": ["VIP", "new-one"]})
+    );
+    let listed = chatwoot.get("/contacts?labels=NEW-ONE").await;
+    assert_eq!(listed.body["payload"][0]["id"], contact);
+}
+
+#[tokio::test]
+async fn liquid_lax_mode_passes_unknown_filters_and_renders_empty_outputs() {
+    // liquidable.rb with Liquid 5.4 defaults: lax parsing, no strict filters.
+    let chatwoot = Chatwoot::start().await;
+    let (_, _, conv) = chatwoot.thread().await;
+    let r = chatwoot
+        .message(
+            conv,
+            json!({"content": "Hi {{ contact.name | shout }}{{ }}, {{ 'x' | nope: 1 | upcase }}!"}),
+        )
+        .await;
+    assert_eq!(r.body["content"], "Hi Jane Roe, X!");
+}
+
+#[tokio::test]
+async fn message_type_accepts_only_the_enum_names() {
+    // message.rb `enum message_type`: a string must be a name ("1" is ArgumentError → 422).
+    let chatwoot = Chatwoot::start().await;
+    let (_, _, conv) = chatwoot.thread().await;
+    for bad in ["2", "Incoming", "note"] {
+        let r = chatwoot
+            .message(conv, json!({"content": "x", "message_type": bad}))
+            .await;
+        assert_eq!(r.status, 422, "{bad}");
+        assert_eq!(
+            r.body,
+            json!({"error": format!("'{bad}' is not a valid message_type")})
+        );
+    }
+    let form = reqwest::multipart::Form::new()
+        .text("content", "x")
+        .text("message_type", "0");
+    let r = chatwoot
+        .multipart(&format!("/conversations/{conv}/messages"), form)
+        .await;
+    assert_eq!(r.status, 422);
+    let r = chatwoot
+        .message(conv, json!({"content": "x", "message_type": "incoming"}))
+        .await;
+    assert_eq!(r.body["message_type"], 0);
+}

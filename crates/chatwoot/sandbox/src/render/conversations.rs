@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{agent, contact, epoch, epoch_or_zero, message, team};
+use super::{agent, contact, epoch, epoch_or_zero, iso, message_push, team};
 use crate::state::{Conversation, Database, MessageType};
 
 /// The number of incoming messages newer than `agent_last_seen_at`, capped at 10
@@ -45,7 +45,7 @@ pub fn conversation(s: &Database, c: &Conversation) -> Value {
     json!({
         "meta": meta,
         "id": c.display_id,
-        "messages": last.map(|m| vec![message(s, m)]).unwrap_or_default(),
+        "messages": last.map(|m| vec![message_push(s, m)]).unwrap_or_default(),
         "account_id": c.account_id,
         "uuid": c.uuid,
         "additional_attributes": c.additional_attributes,
@@ -57,14 +57,15 @@ pub fn conversation(s: &Database, c: &Conversation) -> Value {
         "inbox_id": c.inbox_id,
         "labels": c.labels,
         "muted": false,
-        "snoozed_until": c.snoozed_until.map(epoch),
+        // `json.snoozed_until conversation.snoozed_until`: the raw datetime, an ISO string.
+        "snoozed_until": c.snoozed_until.map(iso),
         "status": c.status,
         "created_at": epoch(c.created_at),
         "updated_at": c.updated_at.as_millisecond() as f64 / 1000.0,
         "timestamp": epoch(c.last_activity_at),
         "first_reply_created_at": epoch_or_zero(c.first_reply_created_at),
         "unread_count": unread_count(s, c),
-        "last_non_activity_message": last_non_activity.map(|m| message(s, m)),
+        "last_non_activity_message": last_non_activity.map(|m| message_push(s, m)),
         "last_activity_at": epoch(c.last_activity_at),
         "priority": c.priority,
         "waiting_since": epoch_or_zero(c.waiting_since),

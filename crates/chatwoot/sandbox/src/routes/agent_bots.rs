@@ -38,7 +38,7 @@ pub async fn create(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
-    let p = Params::from_body(&body, "agent_bot")?;
+    let p = Params::top_level(&body)?;
     let name = p
         .str("name")
         .filter(|n| !n.is_empty())

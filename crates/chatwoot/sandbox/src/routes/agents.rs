@@ -39,7 +39,7 @@ pub async fn create(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
-    let p = Params::from_body(&body, "agent")?;
+    let p = Params::wrapped(&body, "agent")?;
     let email = rules::required_email(p.str("email").as_deref())?;
     let role = rules::account_role(p.str("role"))?;
     let name = p
@@ -69,7 +69,7 @@ pub async fn update(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
-    let p = Params::from_body(&body, "agent")?;
+    let p = Params::wrapped(&body, "agent")?;
     let au_id = s.account_user_id(account, id)?;
     if let Some(au) = s.account_users.get_mut(&au_id) {
         if let Some(r) = p.str("role") {

@@ -107,7 +107,7 @@ pub async fn contact_inbox_create(
 ) -> ApiResult<Json<Value>> {
     let (mut s, _) = app.write_as(&headers, account, Role::User)?;
     s.scoped::<Contact>(account, id)?;
-    let p = Params::from_body(&body, "contact_inbox")?;
+    let p = Params::top_level(&body)?;
     let inbox_id = p.u64("inbox_id").ok_or(ApiError::NotFound)?;
     s.scoped::<Inbox>(account, inbox_id)?;
     let ci = build_contact_inbox(&mut s, id, inbox_id, p.str("source_id"))
@@ -124,7 +124,7 @@ pub async fn contact_inbox_filter(
     body: Bytes,
 ) -> ApiResult<Response> {
     let (s, _) = app.read_as(&headers, account, Role::User)?;
-    let p = Params::from_body(&body, "contact_inbox")?;
+    let p = Params::top_level(&body)?;
     let inbox_id = p.u64("inbox_id").ok_or(ApiError::NotFound)?;
     s.scoped::<Inbox>(account, inbox_id)?;
     let source = p.str("source_id").unwrap_or_default();

@@ -13,6 +13,7 @@ use crate::auth::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::params::{self, Params};
 use crate::render;
+use crate::rules;
 use crate::state::{AppState, Contact, Database};
 
 /// `RESULTS_PER_PAGE` of the contacts controller.
@@ -64,12 +65,18 @@ pub async fn index(
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let (s, _) = app.read_as(&headers, account, Role::User)?;
-    let labels: Vec<&str> = q
+    // `tagged_with(labels, any: true)`: tag names match ignoring case.
+    let labels: Vec<String> = q
         .get("labels")
-        .map(|l| l.split(',').collect())
-        .unwrap_or_default();
+        .map(|l| rules::tag_list(std::slice::from_ref(l)))
+        .unwrap_or_default()
+        .iter()
+        .map(|l| l.to_lowercase())
+        .collect();
     let list: Vec<&Contact> = listed(&s, account)
-        .filter(|c| labels.is_empty() || c.labels.iter().any(|l| labels.contains(&l.as_str())))
+        .filter(|c| {
+            labels.is_empty() || c.labels.iter().any(|l| labels.contains(&l.to_lowercase()))
+        })
         .collect();
     Ok(Json(page(&s, list, &q)))
 }
@@ -112,7 +119,7 @@ pub async fn filter(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let (s, _) = app.read_as(&headers, account, Role::User)?;
-    let conditions = super::filter::conditions(&Params::from_body(&body, "contact")?)?;
+    let conditions = super::filter::conditions(&Params::top_level(&body)?)?;
     let defined = |key: &str| {
         s.custom_attribute_definitions.values().any(|d| {
             d.account_id == account

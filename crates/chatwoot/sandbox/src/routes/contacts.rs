@@ -11,11 +11,24 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::auth::Role;
+use crate::effects::{Change, Event};
 use crate::error::{ApiError, ApiResult, Errors};
 use crate::params::Params;
 use crate::render;
 use crate::rules;
 use crate::state::{AppState, Contact, Database, Inbox};
+
+/// The contact columns whose changes `contact_updated` reports.
+const CONTACT_FIELDS: [&str; 8] = [
+    "name",
+    "email",
+    "phone_number",
+    "identifier",
+    "additional_attributes",
+    "custom_attributes",
+    "blocked",
+    "contact_type",
+];
 
 /// `Contact` model validations (contact.rb L51-56), run on the normalised record.
 fn validate(s: &Database, c: &Contact) -> ApiResult<()> {
@@ -50,11 +63,8 @@ fn validate(s: &Database, c: &Contact) -> ApiResult<()> {
             e.add("phone_number", "Phone number should be in e164 format");
         }
     }
-    for attrs in [&c.custom_attributes, &c.additional_attributes] {
-        if let Some(msg) = rules::jsonb_attribute_error(attrs) {
-            e.add("custom_attributes", msg);
-        }
-    }
+    // No JsonbAttributesLengthValidator here: `contact.rb` does not declare it (only
+    // `conversation.rb` does), so long attribute values are stored.
     e.into_result()
 }
 
@@ -120,8 +130,9 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let (mut s, _) = app.write_as(&headers, account, Role::User)?;
-    let p = Params::from_body(&body, "contact")?;
+    let (mut s, caller) = app.write_as(&headers, account, Role::User)?;
+    // `params.permit(...)` at the top level: `{"contact": {...}}` creates a blank contact.
+    let p = Params::top_level(&body)?;
     let inbox_id = p.u64("inbox_id");
     if let Some(i) = inbox_id {
         s.scoped::<Inbox>(account, i)?;
@@ -159,6 +170,8 @@ pub async fn create(
         }
         None => None,
     };
+    // after_create_commit dispatch_create_event (contact.rb).
+    s.dispatch(Event::ContactCreated(id), &caller);
     let contact = s.contacts.get(&id).ok_or(ApiError::NotFound)?;
     let ci = ci.and_then(|ci| s.contact_inboxes.get(&ci));
     let inbox = ci
@@ -186,10 +199,19 @@ pub async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let (mut s, _) = app.write_as(&headers, account, Role::User)?;
-    let mut c = s.scoped::<Contact>(account, id)?.clone();
+    let (mut s, caller) = app.write_as(&headers, account, Role::User)?;
+    let before = s.scoped::<Contact>(account, id)?.clone();
+    let mut c = before.clone();
     c.updated_at = s.now();
-    let c = save(&mut s, c, &Params::from_body(&body, "contact")?)?;
+    let c = save(&mut s, c, &Params::top_level(&body)?)?;
+    // after_update_commit dispatch_update_event, with what changed.
+    let (old, new) = (json!(before), json!(c));
+    let changes: Vec<Change> = CONTACT_FIELDS
+        .iter()
+        .filter(|k| old[**k] != new[**k])
+        .map(|k| (*k, old[*k].clone(), new[*k].clone()))
+        .collect();
+    s.dispatch(Event::ContactUpdated(id, changes), &caller);
     Ok(Json(json!({"payload": render::contact(&s, &c, true)})))
 }
 
@@ -225,19 +247,20 @@ pub async fn labels_create(
 ) -> ApiResult<Json<Value>> {
     let (mut s, _) = app.write_as(&headers, account, Role::User)?;
     s.scoped::<Contact>(account, id)?;
-    let labels = tag_list(&Params::from_body(&body, "label")?.strings("labels"));
+    // `params.permit(labels: [])`: a string instead of an array is dropped, which clears the list.
+    let labels = rules::tag_list(&Params::top_level(&body)?.strings("labels"));
+    // Contacts have no `cached_label_list`: a later read lists the taggings' tags, spelled as the
+    // installation's `tags` table has them, kept ones first (acts-as-taggable-on `save_tags`).
+    // This answer is the list as sent.
+    let tags = s.find_or_create_tags(&labels);
     let c = s.contacts.get_mut(&id).ok_or(ApiError::NotFound)?;
-    c.labels = labels;
-    Ok(Json(json!({"payload": c.labels})))
-}
-
-/// acts-as-taggable-on's tag list: trimmed, blanks dropped, duplicates removed.
-pub fn tag_list(raw: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for l in raw.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
-        if !out.iter().any(|o| o == l) {
-            out.push(l.to_owned());
-        }
-    }
-    out
+    let mut kept: Vec<String> = c
+        .labels
+        .iter()
+        .filter(|l| tags.contains(l))
+        .cloned()
+        .collect();
+    kept.extend(tags.iter().filter(|t| !c.labels.contains(t)).cloned());
+    c.labels = kept;
+    Ok(Json(json!({"payload": labels})))
 }

@@ -10,8 +10,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use jiff::Timestamp;
+
 use crate::auth::{Caller, Role};
-use crate::error::{ApiError, ApiResult};
+use crate::effects::Event;
+use crate::error::{ApiError, ApiResult, Errors};
 use crate::params::Params;
 use crate::render;
 use crate::rules;
@@ -25,35 +28,48 @@ pub async fn toggle_status(
 ) -> ApiResult<Json<Value>> {
     let (mut s, caller) = app.write_as(&headers, account, Role::Any)?;
     let pk = s.conversation_pk(account, display)?;
-    let p = Params::from_body(&body, "conversation")?;
+    let p = Params::top_level(&body)?;
     let current = s
         .conversations
         .get(&pk)
         .map(|c| c.status.clone())
         .unwrap_or_default();
-    let target = match p.str("status").filter(|x| !x.is_empty()) {
+    let status_sent = p.str("status").filter(|x| !rules::is_blank(x));
+    let target = match status_sent.clone() {
         Some(x) if rules::CONVERSATION_STATUSES.contains(&x.as_str()) => x,
         Some(x) => return Err(ApiError::Internal(format!("'{x}' is not a valid status"))),
         // Conversation#toggle_status: open ↔ resolved.
         None if current == "open" => "resolved".into(),
         None => "open".into(),
     };
-    let snoozed = super::conversations::parse_time(&p, "snoozed_until");
-    s.set_status(pk, &target, snoozed, None, &caller);
-    // should_assign_conversation?: an agent (not an admin) opening a conversation takes it.
-    if target == "open" && caller.user_id.is_some() && !caller.admin {
-        let unassigned = s
-            .conversations
-            .get(&pk)
-            .is_some_and(|c| c.assignee_id.is_none());
-        if unassigned {
-            s.set_assignee(pk, caller.user_id, &caller);
+    // set_conversation_status (only with a status): `parse_date_time(params[:snoozed_until].to_s)`
+    // whenever the key is sent, whatever the status (conversations_controller.rb,
+    // date_range_helper.rb). Without a status, `Conversation#toggle_status` ignores it.
+    let sent = p.get("snoozed_until").filter(|_| status_sent.is_some());
+    let snoozed = match sent {
+        None => s.conversations.get(&pk).and_then(|c| c.snoozed_until),
+        Some(v) => {
+            let raw = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            let secs = rules::strptime_epoch_seconds(&raw)
+                .ok_or_else(|| ApiError::Internal("invalid date".into()))?;
+            Some(
+                Timestamp::from_second(secs)
+                    .map_err(|_| ApiError::Internal("invalid date".into()))?,
+            )
         }
+    };
+    s.set_status(pk, &target, snoozed, None, &caller);
+    // should_assign_conversation? then assign_conversation: a user with the agent role who
+    // leaves the conversation open takes it, replacing any other assignee.
+    let open = s.conversations.get(&pk).is_some_and(|c| c.status == "open");
+    if open && caller.user_id.is_some() && !caller.admin {
+        s.set_assignee(pk, caller.user_id, &caller);
     }
     let c = s.conversations.get(&pk).ok_or(ApiError::NotFound)?;
+    // toggle_status.json.jbuilder renders the raw datetime: an ISO string, not epoch seconds.
     Ok(Json(json!({"meta": {}, "payload": {
         "success": true, "conversation_id": c.display_id, "current_status": c.status,
-        "snoozed_until": c.snoozed_until.map(render::epoch),
+        "snoozed_until": c.snoozed_until.map(render::iso),
     }})))
 }
 
@@ -78,6 +94,8 @@ fn apply_priority(s: &mut Database, pk: u64, p: &Params, caller: &Caller) -> Api
             _ => format!("{who} removed the priority"),
         };
         s.activity(pk, text);
+        let change = ("priority", json!(old), json!(priority));
+        s.dispatch(Event::ConversationUpdated(pk, vec![change]), caller);
     }
     Ok(())
 }
@@ -91,12 +109,7 @@ pub async fn toggle_priority(
 ) -> ApiResult<Response> {
     let (mut s, caller) = app.write_as(&headers, account, Role::Any)?;
     let pk = s.conversation_pk(account, display)?;
-    apply_priority(
-        &mut s,
-        pk,
-        &Params::from_body(&body, "conversation")?,
-        &caller,
-    )?;
+    apply_priority(&mut s, pk, &Params::top_level(&body)?, &caller)?;
     Ok(StatusCode::OK.into_response())
 }
 
@@ -109,7 +122,7 @@ pub async fn update(
 ) -> ApiResult<Json<Value>> {
     let (mut s, caller) = app.write_as(&headers, account, Role::Any)?;
     let pk = s.conversation_pk(account, display)?;
-    let p = Params::from_body(&body, "conversation")?;
+    let p = Params::top_level(&body)?;
     if p.has("priority") {
         apply_priority(&mut s, pk, &p, &caller)?;
     }
@@ -123,19 +136,26 @@ pub async fn custom_attributes(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let (mut s, _) = app.write_as(&headers, account, Role::Any)?;
+    let (mut s, caller) = app.write_as(&headers, account, Role::Any)?;
     let pk = s.conversation_pk(account, display)?;
-    let attrs = Params::from_body(&body, "conversation")?.object("custom_attributes");
-    if let Some(msg) = rules::jsonb_attribute_error(&attrs) {
-        return Err(ApiError::invalid(
-            "custom_attributes",
-            format!("Custom attributes {msg}"),
-        ));
-    }
-    let c = s.conversations.get_mut(&pk).ok_or(ApiError::NotFound)?;
+    let attrs = Params::top_level(&body)?.object("custom_attributes");
+    let c = s.conversations.get(&pk).ok_or(ApiError::NotFound)?.clone();
+    let mut errors = Errors::default();
+    rules::validate_conversation_attributes(&mut errors, &attrs, &c.additional_attributes);
+    errors.into_result()?;
     // Replaces the whole hash.
-    c.custom_attributes = attrs;
-    Ok(Json(json!({"custom_attributes": c.custom_attributes})))
+    if c.custom_attributes != attrs {
+        let change = (
+            "custom_attributes",
+            json!(c.custom_attributes),
+            json!(attrs),
+        );
+        if let Some(conv) = s.conversations.get_mut(&pk) {
+            conv.custom_attributes = attrs.clone();
+        }
+        s.dispatch(Event::ConversationUpdated(pk, vec![change]), &caller);
+    }
+    Ok(Json(json!({"custom_attributes": attrs})))
 }
 
 pub async fn assignments(
@@ -146,7 +166,7 @@ pub async fn assignments(
 ) -> ApiResult<Json<Value>> {
     let (mut s, caller) = app.write_as(&headers, account, Role::Any)?;
     let pk = s.conversation_pk(account, display)?;
-    let p = Params::from_body(&body, "assignment")?;
+    let p = Params::top_level(&body)?;
     if p.has("assignee_id") {
         let assignee = p
             .u64("assignee_id")
@@ -158,26 +178,13 @@ pub async fn assignments(
         return Ok(Json(body));
     }
     if p.has("team_id") {
+        // `teams.find_by(id:)`: an unknown id clears the team; `render json: @team`.
         let team = p
             .u64("team_id")
             .and_then(|t| s.teams.get(&t))
             .filter(|t| t.account_id == account)
             .cloned();
-        let old = s.conversations.get(&pk).and_then(|c| c.team_id);
-        if let Some(c) = s.conversations.get_mut(&pk) {
-            c.team_id = team.as_ref().map(|t| t.id);
-        }
-        if old != team.as_ref().map(|t| t.id) {
-            let who = &caller.name;
-            let text = match (&team, old.and_then(|o| s.teams.get(&o))) {
-                (Some(t), _) => format!("Assigned to {} by {who}", t.name),
-                (None, Some(o)) => format!("Unassigned from {} by {who}", o.name),
-                (None, None) => String::new(),
-            };
-            if !text.is_empty() {
-                s.activity(pk, text);
-            }
-        }
+        s.set_team(pk, team.as_ref().map(|t| t.id), &caller);
         return Ok(Json(team.map_or(Value::Null, |t| {
             json!({"id": t.id, "name": t.name, "description": t.description,
                    "allow_auto_assign": t.allow_auto_assign, "account_id": t.account_id})
@@ -209,7 +216,8 @@ pub async fn labels_create(
 ) -> ApiResult<Json<Value>> {
     let (mut s, caller) = app.write_as(&headers, account, Role::User)?;
     let pk = s.conversation_pk(account, display)?;
-    let labels = super::contacts::tag_list(&Params::from_body(&body, "label")?.strings("labels"));
+    // `params.permit(labels: [])`: a string instead of an array is dropped, which clears the list.
+    let labels = rules::tag_list(&Params::top_level(&body)?.strings("labels"));
     s.set_conversation_labels(pk, labels, &caller);
     Ok(Json(labels_payload(&s, pk)))
 }

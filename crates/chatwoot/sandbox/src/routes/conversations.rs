@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 
 use super::messages::new_message_from;
 use crate::auth::{Caller, Role};
+use crate::changes::CreatedWith;
 use crate::effects::NewMessage;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Errors};
 use crate::params::{self, Params};
 use crate::render;
 use crate::rules;
@@ -62,7 +63,7 @@ pub async fn create(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let (mut s, caller) = app.write_as(&headers, account, Role::Any)?;
-    let p = Params::from_body(&body, "conversation")?;
+    let p = Params::top_level(&body)?;
     // contact_inbox: inbox_id + contact_id (+ source_id), else the legacy lookup by source_id only.
     let ci_id = match (p.u64("inbox_id"), p.u64("contact_id")) {
         (Some(inbox), Some(contact)) => {
@@ -108,6 +109,16 @@ pub async fn create(
     } else {
         status
     };
+    let additional_attributes = p.object("additional_attributes");
+    let custom_attributes = p.object("custom_attributes");
+    // `validates :custom_attributes, jsonb_attributes_length: true` (conversation.rb).
+    let mut errors = Errors::default();
+    rules::validate_conversation_attributes(
+        &mut errors,
+        &custom_attributes,
+        &additional_attributes,
+    );
+    errors.into_result()?;
     let now = s.now();
     let pk = s.next_id("conversations");
     let display_id = s.next_display_id(account);
@@ -118,11 +129,9 @@ pub async fn create(
     let team_id = p
         .u64("team_id")
         .filter(|t| s.scoped::<Team>(account, *t).is_ok());
-    // ensure_assignee_is_from_team: an assignee outside the team is dropped.
-    let assignee = match team_id.and_then(|t| s.teams.get(&t)) {
-        Some(team) => assignee.filter(|u| team.member_ids.contains(u)),
-        None => assignee,
-    };
+    // ensure_assignee_is_from_team (assignment_handler.rb): an assignee outside the team is
+    // dropped and a team with allow_auto_assign picks one.
+    let assignee = s.assignee_for_team(ci.inbox_id, team_id, assignee);
     let snoozed_until = (status == "snoozed")
         .then(|| parse_time(&p, "snoozed_until"))
         .flatten();
@@ -140,8 +149,8 @@ pub async fn create(
             priority: None,
             assignee_id: assignee,
             team_id,
-            additional_attributes: p.object("additional_attributes"),
-            custom_attributes: p.object("custom_attributes"),
+            additional_attributes,
+            custom_attributes,
             labels: Vec::new(),
             snoozed_until,
             agent_last_seen_at: None,
@@ -154,30 +163,36 @@ pub async fn create(
             updated_at: now,
         },
     );
-    // The initial message is built in the same transaction: a failure rolls the conversation
-    // back, but the display-id sequence has moved on (sequences are not transactional).
+    // after_save run_auto_assignment, inside the create's transaction: it also replaces an
+    // assignee who is not a member of the inbox (auto_assignment_handler.rb), and that second
+    // save is the one the commit callbacks see.
+    let mut with = CreatedWith {
+        team: team_id.is_some(),
+        assignee: assignee.is_some(),
+    };
+    if let Some(pick) = s.auto_assignee(pk) {
+        if let Some(c) = s.conversations.get_mut(&pk) {
+            c.assignee_id = Some(pick);
+        }
+        with = CreatedWith {
+            team: false,
+            assignee: true,
+        };
+    }
+    // The initial message is `params[:message]`, built in the same transaction: a failure rolls
+    // the conversation back, but the display-id sequence has moved on (sequences are not
+    // transactional). Its callbacks run at commit, after the conversation's.
     if let Some(Value::Object(m)) = p.get("message") {
         let m = Params(m.clone());
         let msg: NewMessage = new_message_from(&m, Vec::new());
+        s.after_conversation_created(pk, with, &caller);
         if let Err(e) = s.create_message(pk, msg, &caller) {
             remove_conversation(&mut s, pk);
             return Err(e);
         }
+    } else {
+        s.after_conversation_created(pk, with, &caller);
     }
-    let payload = s
-        .conversations
-        .get(&pk)
-        .filter(|_| s.has_webhook(inbox.id))
-        .map(|c| render::conversation(&s, c));
-    if let Some(payload) = payload {
-        s.record_webhook(
-            inbox.id,
-            "conversation_created",
-            json!({"event": "conversation_created", "conversation": payload}),
-            now,
-        );
-    }
-    s.auto_assign(pk, &caller);
     let c = s.conversations.get(&pk).ok_or(ApiError::NotFound)?;
     Ok(Json(render::conversation(&s, c)))
 }
@@ -199,8 +214,13 @@ fn finder<'a>(
                 .is_none_or(|i| i.parse() == Ok(c.inbox_id))
         })
         .filter(|c| q.get("team_id").is_none_or(|t| t.parse().ok() == c.team_id))
+        // `tagged_with(labels, any: true)`: tags match ignoring case.
         .filter(|c| match q.get("labels") {
-            Some(l) => l.split(',').any(|l| c.labels.iter().any(|x| x == l)),
+            Some(l) => rules::tag_list(std::slice::from_ref(l)).iter().any(|l| {
+                c.labels
+                    .iter()
+                    .any(|x| x.to_lowercase() == l.to_lowercase())
+            }),
             None => true,
         })
         .filter(|c| match q.get("assignee_type").map(String::as_str) {
@@ -286,7 +306,7 @@ pub async fn filter(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let (s, _) = app.read_as(&headers, account, Role::User)?;
-    let conditions = super::filter::conditions(&Params::from_body(&body, "conversation")?)?;
+    let conditions = super::filter::conditions(&Params::top_level(&body)?)?;
     let mut list = Vec::new();
     for c in s.conversations.values().filter(|c| c.account_id == account) {
         let ok = super::filter::matches(&conditions, |key| {

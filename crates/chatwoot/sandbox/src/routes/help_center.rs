@@ -86,7 +86,7 @@ pub async fn portals_create(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
-    let params = Params::from_body(&body, "portal")?;
+    let params = Params::wrapped(&body, "portal")?;
     let mut p = Portal {
         id: 0,
         account_id: account,
@@ -126,7 +126,7 @@ pub async fn portals_update(
 ) -> ApiResult<Json<Value>> {
     let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
     let mut p = portal_by_slug(&s, account, &slug)?;
-    apply_portal(&mut p, &Params::from_body(&body, "portal")?);
+    apply_portal(&mut p, &Params::wrapped(&body, "portal")?);
     validate_portal(&s, &p)?;
     let p = s.save(p);
     Ok(Json(render::portal(&p, &s)))
@@ -213,7 +213,7 @@ pub async fn categories_create(
 ) -> ApiResult<Json<Value>> {
     let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
     let portal = portal_by_slug(&s, account, &slug)?;
-    let params = Params::from_body(&body, "category")?;
+    let params = Params::wrapped(&body, "category")?;
     let locale = params
         .str("locale")
         .unwrap_or_else(|| default_locale(&portal));
@@ -275,7 +275,7 @@ pub async fn articles_create(
 ) -> ApiResult<Json<Value>> {
     let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
     let portal = portal_by_slug(&s, account, &slug)?;
-    let p = Params::from_body(&body, "article")?;
+    let p = Params::wrapped(&body, "article")?;
     let title = p.str("title").unwrap_or_default();
     let content = p.str("content").unwrap_or_default();
     let author_id = p.u64("author_id").filter(|a| s.users.contains_key(a));

@@ -71,7 +71,7 @@ pub async fn create(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
-    let p = Params::from_body(&body, "inbox")?;
+    let p = Params::top_level(&body)?;
     let channel = Params(p.object("channel"));
     let channel_type = match channel.str("type").as_deref() {
         Some("api") => "Channel::Api",
@@ -128,7 +128,7 @@ pub async fn update(
 ) -> ApiResult<Json<Value>> {
     let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
     let mut inbox = s.scoped::<Inbox>(account, id)?.clone();
-    apply_inbox(&mut inbox, &Params::from_body(&body, "inbox")?);
+    apply_inbox(&mut inbox, &Params::top_level(&body)?);
     s.inboxes.insert(id, inbox);
     Ok(Json(render::inbox(s.scoped::<Inbox>(account, id)?)))
 }
@@ -169,7 +169,7 @@ pub async fn members(
     body: Bytes,
 ) -> ApiResult<Response> {
     let (mut s, _) = app.write_as(&headers, account, Role::Admin)?;
-    let p = Params::from_body(&body, "inbox_member")?;
+    let p = Params::top_level(&body)?;
     let inbox_id = p.u64("inbox_id").ok_or(ApiError::NotFound)?;
     let mut inbox = s.scoped::<Inbox>(account, inbox_id)?.clone();
     let ids = p.ids("user_ids");

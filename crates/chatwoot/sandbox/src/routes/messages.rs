@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value, json};
 
 use crate::auth::Role;
-use crate::effects::{NewMessage, Upload};
+use crate::effects::{Event, NewMessage, Upload};
 use crate::error::{ApiError, ApiResult};
 use crate::params::{self, Params};
 use crate::render;
@@ -19,12 +19,11 @@ use crate::state::{AppState, MessageStatus, MessageType};
 pub fn new_message_from(p: &Params, attachments: Vec<Upload>) -> NewMessage {
     NewMessage {
         content: p.str("content"),
-        message_type: p.str("message_type"),
+        message_type: p.get("message_type").cloned(),
         private: p.bool("private").unwrap_or(false),
         content_type: p.str("content_type").filter(|x| !x.is_empty()),
         content_attributes: p.object("content_attributes"),
         source_id: p.str("source_id"),
-        echo_id: p.str("echo_id"),
         external_created_at: p.get("external_created_at").cloned(),
         sender_type: p.str("sender_type"),
         sender_id: p.u64("sender_id"),
@@ -32,7 +31,10 @@ pub fn new_message_from(p: &Params, attachments: Vec<Upload>) -> NewMessage {
     }
 }
 
-/// Reads a multipart body: text fields become params, `attachments[]` parts become uploads.
+/// Reads a multipart body: text fields become params, files become uploads. The builder reads
+/// only `params[:attachments]` (message_builder.rb `process_attachments`), so a file under
+/// `attachments[]` is attached, one under any other name is dropped without a word, and a single
+/// file under a bare `attachments` makes `@attachments.each` raise (rescued to 422).
 async fn read_multipart(mut mp: Multipart) -> ApiResult<(Params, Vec<Upload>)> {
     let mut fields = Map::new();
     let mut uploads = Vec::new();
@@ -45,11 +47,20 @@ async fn read_multipart(mut mp: Multipart) -> ApiResult<(Params, Vec<Upload>)> {
                 .unwrap_or("application/octet-stream")
                 .to_owned();
             let bytes = field.bytes().await.map_err(bad)?;
-            uploads.push(Upload {
-                file_name,
-                content_type,
-                byte_size: bytes.len() as u64,
-            });
+            match name.as_str() {
+                "attachments[]" => uploads.push(Upload {
+                    file_name,
+                    content_type,
+                    byte_size: bytes.len() as u64,
+                }),
+                "attachments" => {
+                    return Err(ApiError::Unprocessable(
+                        "undefined method 'each' for an instance of ActionDispatch::Http::UploadedFile"
+                            .into(),
+                    ));
+                }
+                _ => {}
+            }
         } else {
             let text = field.text().await.map_err(bad)?;
             // `content_attributes[key]` style nesting is flattened into one level.
@@ -91,13 +102,21 @@ pub async fn create(
         let body = axum::body::to_bytes(request.into_body(), 64 * 1024 * 1024)
             .await
             .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-        (Params::from_body(&body, "message")?, Vec::new())
+        (Params::top_level(&body)?, Vec::new())
     };
     let (mut s, caller) = app.write_as(&headers, account, Role::Any)?;
     let pk = s.conversation_pk(account, display)?;
     let id = s.create_message(pk, new_message_from(&p, uploads), &caller)?;
     let m = s.messages.get(&id).ok_or(ApiError::NotFound)?;
-    Ok(Json(render::message(&s, m)))
+    let mut body = render::message(&s, m);
+    // `attr_accessor :echo_id` (message.rb): echoed by this response only, never stored, so no
+    // later read shows it; `_message.json.jbuilder` renders it when not nil.
+    if let Some(echo) = p.get("echo_id")
+        && let Value::Object(b) = &mut body
+    {
+        b.insert("echo_id".into(), echo.clone());
+    }
+    Ok(Json(body))
 }
 
 pub async fn index(
@@ -162,7 +181,8 @@ pub async fn destroy(
     Path((account, display, id)): Path<(u64, u64, u64)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let (mut s, _) = app.write_as(&headers, account, Role::User)?;
+    let (mut s, caller) = app.write_as(&headers, account, Role::User)?;
+    let now = s.now();
     let pk = s.conversation_pk(account, display)?;
     let m = s
         .messages
@@ -174,6 +194,8 @@ pub async fn destroy(
     m.content_type = "text".into();
     m.content_attributes = Map::from_iter([("deleted".to_owned(), Value::Bool(true))]);
     m.attachments.clear();
+    m.updated_at = now;
+    s.dispatch(Event::MessageUpdated(id), &caller);
     let m = s.messages.get(&id).ok_or(ApiError::NotFound)?;
     Ok(Json(render::message(&s, m)))
 }
@@ -187,7 +209,8 @@ pub async fn update(
     body: axum::body::Bytes,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let (mut s, _) = app.write_as(&headers, account, Role::User)?;
+    let (mut s, caller) = app.write_as(&headers, account, Role::User)?;
+    let now = s.now();
     let pk = s.conversation_pk(account, display)?;
     let api = s
         .conversations
@@ -198,7 +221,7 @@ pub async fn update(
         let body = json!({"error": "Message status update is only allowed for API inboxes"});
         return Ok((axum::http::StatusCode::FORBIDDEN, Json(body)).into_response());
     }
-    let p = Params::from_body(&body, "message")?;
+    let p = Params::top_level(&body)?;
     let m = s
         .messages
         .get_mut(&id)
@@ -211,9 +234,11 @@ pub async fn update(
         |st: &MessageStatus| m.status == MessageStatus::Read && *st == MessageStatus::Delivered;
     if let Some(st) = status.filter(|st| !read_to_delivered(st)) {
         m.status = st;
+        m.updated_at = now;
         m.external_error = (st == MessageStatus::Failed)
             .then(|| p.str("external_error"))
             .flatten();
+        s.dispatch(Event::MessageUpdated(id), &caller);
     }
     let m = s.messages.get(&id).ok_or(ApiError::NotFound)?;
     Ok(Json(render::message(&s, m)).into_response())

@@ -33,7 +33,7 @@ pub async fn accounts_create(
 ) -> ApiResult<Json<Value>> {
     let mut s = app.write();
     s.authorize_platform(&headers)?;
-    let p = Params::from_body(&body, "account")?;
+    let p = Params::top_level(&body)?;
     let name = p
         .str("name")
         .filter(|n| !n.is_empty())
@@ -85,7 +85,7 @@ pub async fn account_users(
             Ok(Json(json!(list)).into_response())
         }
         "POST" => {
-            let p = Params::from_body(&body, "account_user")?;
+            let p = Params::top_level(&body)?;
             let user = p
                 .u64("user_id")
                 .filter(|u| s.users.contains_key(u))
@@ -95,7 +95,7 @@ pub async fn account_users(
             Ok(Json(account_user_json(&s, id)).into_response())
         }
         _ => {
-            let p = Params::from_body(&body, "account_user")?;
+            let p = Params::top_level(&body)?;
             if let Some(u) = p.u64("user_id") {
                 s.account_users
                     .retain(|_, au| !(au.account_id == account && au.user_id == u));
@@ -112,7 +112,7 @@ pub async fn users_create(
 ) -> ApiResult<Json<Value>> {
     let mut s = app.write();
     s.authorize_platform(&headers)?;
-    let p = Params::from_body(&body, "user")?;
+    let p = Params::top_level(&body)?;
     let email = rules::required_email(p.str("email").as_deref())?;
     let id = match s.users.values().find(|u| u.email == email) {
         Some(u) => u.id,
@@ -155,7 +155,7 @@ pub async fn users_update(
 ) -> ApiResult<Json<Value>> {
     let mut s = app.write();
     s.platform_user(&headers, id)?;
-    let p = Params::from_body(&body, "user")?;
+    let p = Params::top_level(&body)?;
     let email = p.str("email").map(|e| e.to_lowercase());
     if email
         .as_ref()

@@ -79,7 +79,7 @@ pub async fn create<T: Resource>(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let (mut s, caller) = app.write_as(&headers, account, T::WRITE)?;
-    let p = Params::from_body(&body, T::PARAMS)?;
+    let p = Params::wrapped(&body, T::PARAMS)?;
     let blank = T::blank(account, s.now());
     let row = T::save(&mut s, blank, &p)?;
     Ok(Json(row.render(&caller)))
@@ -94,7 +94,7 @@ pub async fn update<T: Resource>(
 ) -> ApiResult<Json<Value>> {
     let (mut s, caller) = app.write_as(&headers, account, T::WRITE)?;
     let row = s.scoped::<T>(account, id)?.clone();
-    let row = T::save(&mut s, row, &Params::from_body(&body, T::PARAMS)?)?;
+    let row = T::save(&mut s, row, &Params::wrapped(&body, T::PARAMS)?)?;
     Ok(Json(row.render(&caller)))
 }
 

@@ -85,7 +85,7 @@ pub async fn members(
         return Ok(Json(json!(render::agents(&s, account, &t.member_ids))).into_response());
     }
     caller.require_admin()?;
-    let ids = Params::from_body(&body, "team_member")?.ids("user_ids");
+    let ids = Params::top_level(&body)?.ids("user_ids");
     if ids.iter().any(|u| s.account_user(account, *u).is_none()) {
         return Err(ApiError::Unauthorized("Invalid User IDs".into()));
     }

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use super::database::Database;
 use super::records::{
-    Article, CannedResponse, Category, Contact, Conversation, CustomAttributeDefinition, Inbox,
-    Label, Portal, Team,
+    Article, AutomationRule, CannedResponse, Category, Contact, Conversation,
+    CustomAttributeDefinition, Inbox, Label, Portal, Team, Webhook,
 };
 use crate::error::{ApiError, ApiResult};
 
@@ -64,6 +64,8 @@ account_scoped!(
     Portal => portals,
     Category => categories,
     Article => articles,
+    Webhook => webhooks,
+    AutomationRule => automation_rules,
 );
 
 impl Database {

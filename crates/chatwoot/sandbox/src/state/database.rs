@@ -16,8 +16,9 @@ use serde_json::{Value, json};
 
 use super::account_scoped::AccountScoped;
 use super::records::{
-    Account, AccountUser, AgentBot, Article, Blob, CannedResponse, Category, Contact, ContactInbox,
-    Conversation, CustomAttributeDefinition, Inbox, Label, Message, Portal, Team, User,
+    Account, AccountUser, AgentBot, AgentNotification, Article, AutomationRule, AutomationRuleRun,
+    Blob, CannedResponse, Category, Contact, ContactInbox, Conversation, CustomAttributeDefinition,
+    CustomerDelivery, Inbox, Label, Message, Portal, Team, TemplateMessage, User, Webhook,
     WebhookDelivery,
 };
 use crate::error::{ApiError, ApiResult};
@@ -60,7 +61,18 @@ pub struct Database {
     pub articles: BTreeMap<u64, Article>,
     /// Files sent to `/upload` (`active_storage_blobs`).
     pub blobs: BTreeMap<u64, Blob>,
+    pub webhooks: BTreeMap<u64, Webhook>,
+    pub automation_rules: BTreeMap<u64, AutomationRule>,
+    /// The side-effect log: what Chatwoot would have done outside itself, in order.
     pub webhook_deliveries: Vec<WebhookDelivery>,
+    pub customer_deliveries: Vec<CustomerDelivery>,
+    pub agent_notifications: Vec<AgentNotification>,
+    pub automation_rule_runs: Vec<AutomationRuleRun>,
+    pub template_messages: Vec<TemplateMessage>,
+    /// acts-as-taggable-on's `tags` table: installation-wide, one spelling per name ignoring case.
+    pub tags: Vec<String>,
+    /// `CONVERSATION_MAILER_KEY` per conversation: when the pending reply email was queued.
+    pub reply_email_queued: BTreeMap<u64, Timestamp>,
 }
 
 const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
@@ -102,7 +114,15 @@ impl Database {
             categories: BTreeMap::new(),
             articles: BTreeMap::new(),
             blobs: BTreeMap::new(),
+            webhooks: BTreeMap::new(),
+            automation_rules: BTreeMap::new(),
             webhook_deliveries: Vec::new(),
+            customer_deliveries: Vec::new(),
+            agent_notifications: Vec::new(),
+            automation_rule_runs: Vec::new(),
+            template_messages: Vec::new(),
+            reply_email_queued: BTreeMap::new(),
+            tags: Vec::new(),
         };
         s.platform_token = s.secure_token("platform_app", 0);
         let now = s.now();
@@ -216,6 +236,24 @@ impl Database {
         id
     }
 
+    /// `Tag.find_or_create_all_with_like_by_name`: each name as the `tags` table already spells
+    /// it (matched ignoring case), created when new.
+    pub fn find_or_create_tags(&mut self, names: &[String]) -> Vec<String> {
+        names
+            .iter()
+            .map(|n| {
+                let lower = n.to_lowercase();
+                match self.tags.iter().find(|t| t.to_lowercase() == lower) {
+                    Some(t) => t.clone(),
+                    None => {
+                        self.tags.push(n.clone());
+                        n.clone()
+                    }
+                }
+            })
+            .collect()
+    }
+
     /// The next `display_id` of an account: the trigger ignores any supplied value (§0.7).
     pub fn next_display_id(&mut self, account_id: u64) -> u64 {
         let n = self.display_seq.entry(account_id).or_insert(0);
@@ -289,16 +327,29 @@ impl Database {
             "portals": scoped::<Portal>(self, a),
             "categories": scoped::<Category>(self, a),
             "articles": scoped::<Article>(self, a),
-            "webhook_deliveries": self.webhook_deliveries_of(a),
+            "webhooks": scoped::<Webhook>(self, a),
+            "automation_rules": scoped::<AutomationRule>(self, a),
+            "webhook_deliveries": self.side_effects_of(a)["webhook_deliveries"],
+            "side_effects": self.side_effects_of(a),
         })
     }
 
-    /// The webhook deliveries recorded for the inboxes of one account, in order.
-    pub fn webhook_deliveries_of(&self, account_id: u64) -> Vec<&WebhookDelivery> {
-        let inbox_ids: BTreeSet<u64> = self.in_account::<Inbox>(account_id).map(|i| i.id).collect();
-        self.webhook_deliveries
-            .iter()
-            .filter(|d| inbox_ids.contains(&d.inbox_id))
-            .collect()
+    /// The side-effect log of one account, each list in order: webhook deliveries, customer
+    /// deliveries, agent notifications, automation rule runs and template messages.
+    pub fn side_effects_of(&self, account_id: u64) -> Value {
+        fn of<T: Serialize>(list: &[T], account: u64, owner: impl Fn(&T) -> u64) -> Vec<Value> {
+            list.iter()
+                .filter(|x| owner(x) == account)
+                .filter_map(|x| serde_json::to_value(x).ok())
+                .collect()
+        }
+        let a = account_id;
+        json!({
+            "webhook_deliveries": of(&self.webhook_deliveries, a, |x| x.account_id),
+            "customer_deliveries": of(&self.customer_deliveries, a, |x| x.account_id),
+            "agent_notifications": of(&self.agent_notifications, a, |x| x.account_id),
+            "automation_rule_runs": of(&self.automation_rule_runs, a, |x| x.account_id),
+            "template_messages": of(&self.template_messages, a, |x| x.account_id),
+        })
     }
 }

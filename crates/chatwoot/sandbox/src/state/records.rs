@@ -175,22 +175,31 @@ pub enum MessageType {
 }
 
 impl MessageType {
-    /// A `message_type` parameter: the name or its integer, as Rails enums accept both.
-    pub fn from_param(raw: &str) -> Option<Self> {
-        let value = match raw.parse::<u64>() {
-            Ok(n) => {
-                return [
-                    Self::Incoming,
-                    Self::Outgoing,
-                    Self::Activity,
-                    Self::Template,
-                ]
-                .into_iter()
-                .find(|t| *t as u64 == n);
-            }
-            Err(_) => Value::String(raw.to_owned()),
-        };
-        serde_json::from_value(value).ok()
+    /// A `message_type` parameter as the Rails enum casts it (`ActiveRecord::Enum::EnumType`):
+    /// a string must be one of the names (`"outgoing"`; `"1"` is `ArgumentError`), while a JSON
+    /// integer matches the stored value. Multipart values are always strings.
+    pub fn from_param(raw: &Value) -> Option<Self> {
+        let all = [
+            Self::Incoming,
+            Self::Outgoing,
+            Self::Activity,
+            Self::Template,
+        ];
+        match raw {
+            Value::String(_) => serde_json::from_value(raw.clone()).ok(),
+            Value::Number(n) => all.into_iter().find(|t| n.as_u64() == Some(*t as u64)),
+            _ => None,
+        }
+    }
+
+    /// The Rails name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Incoming => "incoming",
+            Self::Outgoing => "outgoing",
+            Self::Activity => "activity",
+            Self::Template => "template",
+        }
     }
 }
 
@@ -230,9 +239,8 @@ pub struct Message {
     pub sender_type: Option<&'static str>,
     pub sender_id: Option<u64>,
     pub attachments: Vec<Attachment>,
-    #[serde(skip)]
-    pub echo_id: Option<String>,
     pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// `labels` row (account labels).
@@ -338,14 +346,101 @@ pub struct Article {
     pub views: i64,
 }
 
-/// A webhook delivery Chatwoot would have made: recorded, never sent.
+/// `webhooks` row: an account webhook and the events it subscribes to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Webhook {
+    pub id: u64,
+    pub account_id: u64,
+    pub inbox_id: Option<u64>,
+    pub name: Option<String>,
+    pub url: String,
+    pub subscriptions: Vec<String>,
+    pub created_at: Timestamp,
+}
+
+/// `automation_rules` row.
+#[derive(Debug, Clone, Serialize)]
+pub struct AutomationRule {
+    pub id: u64,
+    pub account_id: u64,
+    pub name: String,
+    pub description: Option<String>,
+    pub event_name: String,
+    pub conditions: Vec<Value>,
+    pub actions: Vec<Value>,
+    pub active: bool,
+    pub created_at: Timestamp,
+}
+
+/// A webhook delivery Chatwoot would have made (`WebhookJob`): recorded, never sent.
 #[derive(Debug, Clone, Serialize)]
 pub struct WebhookDelivery {
-    pub inbox_id: u64,
+    pub account_id: u64,
+    /// The inbox of the event, when it has one.
+    pub inbox_id: Option<u64>,
+    /// The account webhook, or none for an API inbox's own `webhook_url`.
+    pub webhook_id: Option<u64>,
     pub event: String,
-    /// Where it would have gone (the inbox's API-channel `webhook_url`).
+    /// Where it would have gone.
     pub url: String,
     pub payload: Value,
+    pub at: Timestamp,
+}
+
+/// A message Chatwoot would have sent to the customer outside Chatwoot (`SendReplyJob`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerDelivery {
+    pub account_id: u64,
+    pub inbox_id: u64,
+    /// The conversation's display id.
+    pub conversation_id: u64,
+    pub message_id: u64,
+    /// The inbox's channel class.
+    pub channel: String,
+    /// The service that would have sent it, e.g. `Email::SendOnEmailService`.
+    pub via: &'static str,
+    /// The contact's address on that channel (email, phone or source id).
+    pub to: Option<String>,
+    pub at: Timestamp,
+}
+
+/// A `notifications` row for an agent, with the deliveries its notification settings allow.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentNotification {
+    pub account_id: u64,
+    pub user_id: u64,
+    /// `conversation_assignment`, `assigned_conversation_new_message`, ...
+    pub notification_type: &'static str,
+    /// The conversation's display id.
+    pub conversation_id: u64,
+    /// `email` / `push` as the default `notification_settings` flags allow (in-app only if none).
+    pub deliveries: Vec<&'static str>,
+    pub at: Timestamp,
+}
+
+/// An automation rule whose event fired and whose conditions matched (its actions are recorded,
+/// not performed).
+#[derive(Debug, Clone, Serialize)]
+pub struct AutomationRuleRun {
+    pub account_id: u64,
+    pub automation_rule_id: u64,
+    pub event: String,
+    /// The conversation's display id.
+    pub conversation_id: u64,
+    pub message_id: Option<u64>,
+    pub actions: Vec<Value>,
+    pub at: Timestamp,
+}
+
+/// A template message Chatwoot wrote on its own (greeting, CSAT survey).
+#[derive(Debug, Clone, Serialize)]
+pub struct TemplateMessage {
+    pub account_id: u64,
+    /// `greeting` or `csat_survey`.
+    pub kind: &'static str,
+    /// The conversation's display id.
+    pub conversation_id: u64,
+    pub message_id: u64,
     pub at: Timestamp,
 }
 
@@ -354,14 +449,13 @@ mod tests {
     use super::MessageType;
 
     #[test]
-    fn message_types_read_by_name_or_integer_and_dump_by_name() {
-        assert_eq!(
-            MessageType::from_param("outgoing"),
-            Some(MessageType::Outgoing)
-        );
-        assert_eq!(MessageType::from_param("2"), Some(MessageType::Activity));
-        assert_eq!(MessageType::from_param("4"), None);
-        assert_eq!(MessageType::from_param("Outgoing"), None);
+    fn message_types_read_by_name_or_json_integer_and_dump_by_name() {
+        let p = |v: serde_json::Value| MessageType::from_param(&v);
+        assert_eq!(p("outgoing".into()), Some(MessageType::Outgoing));
+        assert_eq!(p(2.into()), Some(MessageType::Activity));
+        assert_eq!(p("2".into()), None);
+        assert_eq!(p(4.into()), None);
+        assert_eq!(p("Outgoing".into()), None);
         assert_eq!(MessageType::Template as u8, 3);
         assert_eq!(
             serde_json::to_value(MessageType::Incoming).unwrap(),
