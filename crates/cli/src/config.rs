@@ -4,90 +4,28 @@
 
 use std::path::{Path, PathBuf};
 
-use deskmove_http::HostPolicy;
 use serde::Deserialize;
-use url::Url;
+
+use crate::registry::{SourceSection, TargetSection};
 
 /// The default name of the configuration file.
 pub const CONFIG_FILE: &str = "deskmove.toml";
 
-/// The whole configuration.
+/// The whole configuration. `[source]` and `[target]` belong to the connectors their `kind`
+/// names (see the registry); this file holds what every pair shares.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// The helpdesk history is read from.
-    pub source: Endpoint,
-    /// The helpdesk history is written to.
-    pub target: Endpoint,
+    /// The helpdesk history is read from: `kind` and that connector's settings.
+    pub source: SourceSection,
+    /// The helpdesk history is written to: `kind` and that connector's settings.
+    pub target: TargetSection,
     /// Where deskmove keeps its staging store and downloaded files.
     #[serde(default)]
     pub store: StoreConfig,
     /// How vendor values are normalised.
     #[serde(default)]
     pub normalize: NormalizeConfig,
-}
-
-/// The helpdesks deskmove knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum Vendor {
-    /// Intercom (source).
-    Intercom,
-    /// Chatwoot, cloud or self-hosted (target).
-    Chatwoot,
-}
-
-impl Vendor {
-    /// The vendor's documented call limits (see `deskmove_http::HostPolicy`).
-    pub fn host_policy(self) -> HostPolicy {
-        match self {
-            Self::Intercom => HostPolicy::intercom(),
-            Self::Chatwoot => HostPolicy::chatwoot(),
-        }
-    }
-
-    /// The name used in config files and keys.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Intercom => "intercom",
-            Self::Chatwoot => "chatwoot",
-        }
-    }
-
-    /// The documented production address, when the vendor has one.
-    pub fn default_base_url(self) -> Option<&'static str> {
-        match self {
-            // ../shared/research/intercom-api.md §1: US, EU and AU hosts.
-            Self::Intercom => Some("https://api.intercom.io/"),
-            Self::Chatwoot => None,
-        }
-    }
-}
-
-/// One side of the migration.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Endpoint {
-    /// Which helpdesk: `intercom` or `chatwoot`.
-    pub kind: Vendor,
-    /// The API address. Intercom: `https://api.intercom.io` (US, the default),
-    /// `https://api.eu.intercom.io` (EU) or `https://api.au.intercom.io` (AU).
-    /// Chatwoot: your installation, e.g. `https://chatwoot.example.com`, or `https://app.chatwoot.com`.
-    pub base_url: Option<Url>,
-    /// Chatwoot only: the account id history is written to (the number in `/app/accounts/<id>/`).
-    pub account_id: Option<u64>,
-    /// The name of the environment variable holding the API token.
-    pub token_env: Option<String>,
-    /// A file holding the API token (it must be readable by you only: mode 0600).
-    pub token_file: Option<PathBuf>,
-    /// How politely to call this vendor: call budget, timeouts, retries. Leave it out to use the
-    /// vendor's documented limits; set only the fields you want to change, e.g.
-    /// `[source.http]` `calls_per_minute = 3000` when other integrations share the workspace.
-    #[serde(default)]
-    pub http: Option<toml::Table>,
-    /// Never used: tokens are not accepted inline. Present only to explain that when someone tries.
-    #[serde(default)]
-    token: Option<toml::Value>,
 }
 
 /// Staging store settings.
@@ -142,11 +80,52 @@ fn default_region() -> String {
     "US".to_owned()
 }
 
+/// The error of the `[source]` or `[target]` section read on its own, pointing at the key.
+///
+/// `kind` picks the section's type, so serde reads the section into a buffer before the
+/// connector's struct sees it, and an error found there points only at the section's header.
+/// Reading the section again straight into the struct `kind` names keeps each key's position.
+fn section_error(text: &str) -> Option<toml::de::Error> {
+    use toml::de::{DeTable, DeValue, ValueDeserializer};
+    let root = DeTable::parse(text).ok()?.into_inner();
+    for (key, value) in root {
+        let side = key.get_ref().as_ref();
+        if side != "source" && side != "target" {
+            continue;
+        }
+        let span = value.span();
+        let DeValue::Table(table) = value.into_inner() else {
+            continue;
+        };
+        let mut kind = None;
+        let rest: DeTable = table
+            .into_iter()
+            .filter(|(key, value)| {
+                let is_kind = key.get_ref() == "kind";
+                if is_kind {
+                    kind = value.get_ref().as_str().map(str::to_owned);
+                }
+                !is_kind
+            })
+            .collect();
+        let section = ValueDeserializer::from(toml::Spanned::new(span, DeValue::Table(rest)));
+        let result = match side {
+            "source" => SourceSection::from_kind(kind.as_deref()?, section)?.map(drop),
+            _ => TargetSection::from_kind(kind.as_deref()?, section)?.map(drop),
+        };
+        if let Err(mut error) = result {
+            error.set_input(Some(text));
+            return Some(error);
+        }
+    }
+    None
+}
+
 /// Why the configuration cannot be used. Every message names the file and what to change.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// There is no configuration file.
-    #[error("no {} in {}. Run `deskmove init --from intercom --to chatwoot` to write one.", CONFIG_FILE, .0.display())]
+    #[error("no {} in {}. Run `{}` to write one.", CONFIG_FILE, .0.display(), crate::registry::init_command())]
     Missing(PathBuf),
     /// The file could not be read.
     #[error("cannot read {path}: {source}")]
@@ -164,17 +143,8 @@ pub enum ConfigError {
         /// What is wrong, with the line.
         message: String,
     },
-    /// A token was written into the file.
-    #[error(
-        "{path}: [{side}] holds a token inline. Tokens never go in deskmove.toml: put it in an environment variable and write `token_env = \"NAME\"` (or `token_file = \"path\"`, mode 0600) instead."
-    )]
-    InlineSecret {
-        /// The file.
-        path: PathBuf,
-        /// `source` or `target`.
-        side: &'static str,
-    },
-    /// A required setting is missing or two settings disagree.
+    /// A required setting is missing, two settings disagree or a token was written inline;
+    /// one line per problem, each naming the key.
     #[error("{path}: {message}")]
     Incomplete {
         /// The file.
@@ -182,25 +152,6 @@ pub enum ConfigError {
         /// What to add or change.
         message: String,
     },
-}
-
-impl Endpoint {
-    /// The vendor's call policy with the user's `[..http]` settings laid over it.
-    pub fn host_policy(&self) -> Result<HostPolicy, String> {
-        let base = self.kind.host_policy();
-        let Some(overrides) = &self.http else {
-            return Ok(base);
-        };
-        let mut table = toml::Table::try_from(&base).map_err(|e| e.to_string())?;
-        for (key, value) in overrides {
-            table.insert(key.clone(), value.clone());
-        }
-        let policy: HostPolicy = table
-            .try_into()
-            .map_err(|e: toml::de::Error| e.to_string())?;
-        policy.validate().map_err(|e| e.to_string())?;
-        Ok(policy)
-    }
 }
 
 impl Config {
@@ -221,171 +172,154 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             path: path.to_owned(),
-            message: e.to_string(),
+            message: section_error(text).unwrap_or(e).to_string(),
         })?;
         config.check(path)?;
         Ok(config)
     }
 
     fn check(&self, path: &Path) -> Result<(), ConfigError> {
-        for (side, endpoint) in [("source", &self.source), ("target", &self.target)] {
-            if endpoint.token.is_some() {
-                return Err(ConfigError::InlineSecret {
-                    path: path.to_owned(),
-                    side,
-                });
-            }
-            let incomplete = |message: String| ConfigError::Incomplete {
-                path: path.to_owned(),
-                message,
-            };
-            match (&endpoint.token_env, &endpoint.token_file) {
-                (None, None) => {
-                    return Err(incomplete(format!(
-                        "[{side}] needs `token_env` (the environment variable holding the {} token) or `token_file`.",
-                        endpoint.kind.as_str()
-                    )));
-                }
-                (Some(_), Some(_)) => {
-                    return Err(incomplete(format!(
-                        "[{side}] sets both `token_env` and `token_file`; keep one."
-                    )));
-                }
-                _ => {}
-            }
-            if endpoint.base_url.is_none() && endpoint.kind.default_base_url().is_none() {
-                return Err(incomplete(format!(
-                    "[{side}] needs `base_url`: the address of your {} installation.",
-                    endpoint.kind.as_str()
-                )));
-            }
-            if let Err(message) = endpoint.host_policy() {
-                return Err(incomplete(format!("[{side}.http]: {message}")));
-            }
-            if endpoint.kind == Vendor::Chatwoot && endpoint.account_id.is_none() {
-                return Err(incomplete(format!(
-                    "[{side}] needs `account_id` (the number in /app/accounts/<id>/ of your Chatwoot)."
-                )));
-            }
+        let problems: Vec<String> = self
+            .source
+            .check()
+            .into_iter()
+            .chain(self.target.check())
+            .collect();
+        if problems.is_empty() {
+            return Ok(());
         }
-        if self.source.kind != Vendor::Intercom {
-            return Err(ConfigError::Incomplete {
-                path: path.to_owned(),
-                message: format!(
-                    "{} cannot be a source yet; deskmove reads from intercom.",
-                    self.source.kind.as_str()
-                ),
-            });
-        }
-        if self.target.kind != Vendor::Chatwoot {
-            return Err(ConfigError::Incomplete {
-                path: path.to_owned(),
-                message: format!(
-                    "{} cannot be a target yet; deskmove writes to chatwoot.",
-                    self.target.kind.as_str()
-                ),
-            });
-        }
-        Ok(())
+        Err(ConfigError::Incomplete {
+            path: path.to_owned(),
+            message: problems.join("\n  "),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const GOOD: &str = r#"
-[source]
-kind = "intercom"
-token_env = "INTERCOM_TOKEN"
-[target]
-kind = "chatwoot"
-base_url = "https://chatwoot.example.com"
-account_id = 3
-token_env = "CHATWOOT_TOKEN"
-"#;
+    use crate::commands::init::template;
+    use crate::registry::{SourceName, TargetName, connectors, default_pair};
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("deskmove.toml"))
     }
 
+    /// The default pair's template, which `init` writes.
+    fn good() -> String {
+        let (source, target) = default_pair();
+        template(SourceName(source), TargetName(target))
+    }
+
+    /// `good()` with the first line starting with `key =` in `[side]` replaced by `line`.
+    fn replace_in(side: &str, key: &str, line: &str) -> String {
+        let text = good();
+        let start = text.find(&format!("[{side}]\n")).unwrap();
+        let at = start + text[start..].find(&format!("\n{key} =")).unwrap() + 1;
+        let end = at + text[at..].find('\n').unwrap();
+        format!("{}{line}{}", &text[..at], &text[end..])
+    }
+
+    #[test]
+    fn every_registered_template_parses_with_every_other_side() {
+        let (source, target) = default_pair();
+        for &connector in connectors() {
+            let registration = connector.registration();
+            if registration.is_source() {
+                let config = parse(&template(SourceName(connector), TargetName(target))).unwrap();
+                assert_eq!(config.source.connector(), connector);
+            }
+            if registration.is_target() {
+                let config = parse(&template(SourceName(source), TargetName(connector))).unwrap();
+                assert_eq!(config.target.connector(), connector);
+            }
+        }
+    }
+
     #[test]
     fn defaults_fill_what_is_left_out() {
-        let config = parse(GOOD).unwrap();
+        let text = good();
+        let cut = text.find("[store]").unwrap();
+        let config = parse(&text[..cut]).unwrap();
         assert_eq!(config.store.path, PathBuf::from("deskmove.sqlite"));
         assert_eq!(config.normalize.default_phone_region, "US");
-        assert!(
-            config.source.base_url.is_none(),
-            "the vendor default applies later"
-        );
     }
 
     #[test]
-    fn http_settings_override_only_what_they_name() {
-        let text = GOOD.replace(
-            "token_env = \"INTERCOM_TOKEN\"",
-            "token_env = \"INTERCOM_TOKEN\"\nhttp = { calls_per_minute = 3000, request_timeout = \"20s\" }",
-        );
-        let config = parse(&text).unwrap();
-        let policy = config.source.host_policy().unwrap();
-        assert_eq!(policy.calls_per_minute, 3000);
-        assert_eq!(policy.request_timeout, std::time::Duration::from_secs(20));
-        assert_eq!(
-            policy.fixed_window_secs,
-            Some(10),
-            "Intercom's window is kept"
-        );
-        assert_eq!(config.target.host_policy().unwrap(), HostPolicy::chatwoot());
+    fn unknown_settings_are_named_with_their_line() {
+        let err = parse(&format!("{}\n[stor]\npath = \"x\"\n", good()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `stor`"), "{err}");
 
-        let bad = GOOD.replace(
-            "token_env = \"INTERCOM_TOKEN\"",
-            "token_env = \"INTERCOM_TOKEN\"\nhttp = { calls_per_minute = 0 }",
-        );
-        let err = parse(&bad).unwrap_err().to_string();
-        assert!(
-            err.contains("[source.http]") && err.contains("calls_per_minute"),
-            "{err}"
-        );
-        let typo = GOOD.replace(
-            "token_env = \"INTERCOM_TOKEN\"",
-            "token_env = \"INTERCOM_TOKEN\"\nhttp = { calls_per_minit = 10 }",
-        );
-        let err = parse(&typo).unwrap_err().to_string();
-        assert!(err.contains("calls_per_minit"), "{err}");
-    }
-
-    #[test]
-    fn inline_tokens_are_refused_with_the_fix() {
-        let text = GOOD.replace(
-            "token_env = \"INTERCOM_TOKEN\"",
-            "token = \"dG9rOnNlY3JldA==\"",
-        );
+        let text = good().replace("[store]\n", "[store]\npth = \"x\"\n");
+        let line = text.lines().position(|l| l.starts_with("pth")).unwrap() + 1;
         let err = parse(&text).unwrap_err().to_string();
-        assert!(err.contains("[source] holds a token inline"), "{err}");
-        assert!(err.contains("token_env"), "{err}");
-        assert!(
-            !err.contains("dG9rOnNlY3JldA=="),
-            "the secret is never echoed: {err}"
-        );
+        assert!(err.contains("unknown field `pth`"), "{err}");
+        assert!(err.contains(&format!("line {line}")), "{err}");
+        assert!(err.starts_with("deskmove.toml is not valid"), "{err}");
+
+        for side in ["source", "target"] {
+            let text = replace_in(side, "token_env", "token_env = \"T\"\ntokn_file = \"t\"");
+            let line = text
+                .lines()
+                .position(|l| l.starts_with("tokn_file"))
+                .unwrap()
+                + 1;
+            let err = parse(&text).unwrap_err().to_string();
+            assert!(err.contains("unknown field `tokn_file`"), "{side}: {err}");
+            assert!(err.contains(&format!("line {line}")), "{side}: {err}");
+        }
     }
 
     #[test]
-    fn unknown_settings_and_missing_ones_are_named() {
-        let err = parse(&format!("{GOOD}\n[store]\npth = \"x\"\n"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("unknown field `pth`"), "{err}");
-        let err = parse(&GOOD.replace("account_id = 3\n", ""))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("needs `account_id`"), "{err}");
-        let err = parse(&GOOD.replace("base_url = \"https://chatwoot.example.com\"\n", ""))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("[target] needs `base_url`"), "{err}");
-        let err = parse(&GOOD.replace("token_env = \"CHATWOOT_TOKEN\"", ""))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("[target] needs `token_env`"), "{err}");
+    fn unknown_kinds_are_named_with_the_known_ones() {
+        let text = replace_in("source", "kind", "kind = \"helpdesk-x\"");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("helpdesk-x"), "{err}");
+        assert!(err.contains(default_pair().0.name()), "{err}");
+        let text = replace_in("target", "kind", "");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("kind"), "{err}");
+    }
+
+    #[test]
+    fn inline_tokens_are_refused_with_the_fix_and_never_echoed() {
+        for side in ["source", "target"] {
+            let text = replace_in(side, "token_env", "token = \"dG9rOnNlY3JldA==\"");
+            let err = parse(&text).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("[{side}] holds a token inline")),
+                "{err}"
+            );
+            assert!(err.contains("token_env"), "{err}");
+            assert!(
+                !err.contains("dG9rOnNlY3JldA=="),
+                "the secret is never echoed: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_tokens_and_bad_call_settings_are_named() {
+        for side in ["source", "target"] {
+            let err = parse(&replace_in(side, "token_env", ""))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("[{side}] needs `token_env`")),
+                "{err}"
+            );
+            let zero = replace_in(
+                side,
+                "token_env",
+                "token_env = \"T\"\nhttp = { calls_per_minute = 0 }",
+            );
+            let err = parse(&zero).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("[{side}.http]")) && err.contains("calls_per_minute"),
+                "{err}"
+            );
+        }
     }
 }

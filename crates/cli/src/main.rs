@@ -4,6 +4,7 @@
 
 mod commands;
 mod config;
+mod registry;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,21 +18,33 @@ const EXIT_USAGE: u8 = 2;
 
 const ABOUT: &str = "Move a company's whole customer-support history from one helpdesk to another, with nothing lost, nothing duplicated and nobody notified.";
 
-const AFTER_HELP: &str = "\
+/// The getting-started part of `--help`, naming the registry's default pair.
+fn after_help() -> String {
+    let (source, target) = registry::default_pair();
+    let init = registry::init_command();
+    let sandbox = format!("deskmove sandbox {}", source.name());
+    format!(
+        "\
 Getting started:
-  deskmove init --from intercom --to chatwoot   write a commented deskmove.toml
-  deskmove status                               check the set-up; see what is staged and why
-  deskmove demo                                 a local Intercom and Chatwoot, checked end to end
-  deskmove sandbox intercom                     a local Intercom to practise against
+  {init:<46}write a commented deskmove.toml
+  {status:<46}check the set-up; see what is staged and why
+  {demo:<46}a local {source_name} and {target_name}, checked end to end
+  {sandbox:<46}a local {source_name} to practise against
 
 Tokens are read from the environment variables named in deskmove.toml, never from the file.
 
 Exit codes: 0 done; 1 failed; 2 bad usage or configuration (nothing changed);
-3 finished, but some records were skipped or failed (the report lists each with its reason).";
+3 finished, but some records were skipped or failed (the report lists each with its reason).",
+        status = "deskmove status",
+        demo = "deskmove demo",
+        source_name = source.display_name(),
+        target_name = target.display_name(),
+    )
+}
 
 /// deskmove
 #[derive(Debug, Parser)]
-#[command(name = "deskmove", version, about = ABOUT, after_help = AFTER_HELP)]
+#[command(name = "deskmove", version, about = ABOUT, after_help = after_help())]
 struct Cli {
     /// Work in this directory (where deskmove.toml and the staging store live).
     #[arg(
@@ -60,10 +73,14 @@ enum Command {
     Status(commands::status::StatusArgs),
     /// Start a faithful local stand-in for a vendor's API (for practice, tests and scripts).
     #[command(subcommand)]
-    Sandbox(commands::sandbox::SandboxCommand),
-    /// Start a local Intercom with a demo company and a local Chatwoot, check both through
-    /// deskmove's client, and show what a migration moves (`--serve` keeps them running).
+    Sandbox(registry::SandboxCommand),
+    /// Start local sandboxes of the default source (serving a demo company) and target, check
+    /// both through deskmove's client, and show what a migration moves (`--serve` keeps them
+    /// running).
     Demo(commands::demo::DemoArgs),
+    /// List the helpdesks deskmove can read from and write to, with their load paths and
+    /// sandboxes.
+    Connectors(commands::connectors::ConnectorsArgs),
 }
 
 /// A usage or configuration mistake: exit code 2, and the message says what to change.
@@ -94,8 +111,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match cli.command {
             Command::Init(args) => commands::init::run(&cli.dir, &args)?,
             Command::Status(args) => commands::status::run(&cli.dir, &args).await?,
-            Command::Sandbox(command) => commands::sandbox::run(command).await?,
+            Command::Sandbox(command) => command.run().await?,
             Command::Demo(args) => commands::demo::run(&args).await?,
+            Command::Connectors(args) => commands::connectors::run(&args)?,
         }
         Ok(ExitCode::SUCCESS)
     })

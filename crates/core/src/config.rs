@@ -181,7 +181,11 @@ mod tests {
         );
         assert!(both.unwrap_err().contains("keep one"));
         let inline = TokenSource::from_settings("target", "X", Some("T"), None, InlineToken(true));
-        assert!(inline.unwrap_err().contains("[target] holds a token inline"));
+        assert!(
+            inline
+                .unwrap_err()
+                .contains("[target] holds a token inline")
+        );
         let none = TokenSource::from_settings("target", "X", None, None, InlineToken(false));
         assert!(none.unwrap_err().contains("[target] needs `token_env`"));
     }

@@ -31,14 +31,14 @@ pub use crate::model::BlobRef;
 /// One place records are loaded into: vendor + host + account + load path.
 ///
 /// The ledger is keyed by it, so two accounts, two installations or two load paths of the same
-/// vendor (Chatwoot's API and PostgreSQL paths) never mistake each other's rows for "already
+/// vendor (an API path and a database path) never mistake each other's rows for "already
 /// loaded".
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TargetInstance {
-    /// The target vendor, e.g. `chatwoot`.
+    /// The target vendor, as its connector names itself.
     pub vendor: String,
     /// The host records go to, lower-case, with a port when not the default
-    /// (e.g. `chatwoot.example.com`, `127.0.0.1:5432`).
+    /// (e.g. `support.example.com`, `127.0.0.1:5432`).
     pub host: String,
     /// The account (workspace, database) inside that host, e.g. `1`.
     pub account: String,
@@ -78,7 +78,7 @@ impl fmt::Display for TargetInstance {
 // Source side
 // ---------------------------------------------------------------------------------------------
 
-/// One resumable stream of a source, e.g. `intercom/contacts`.
+/// One resumable stream of a source, e.g. `<vendor>/contacts`.
 ///
 /// The name is stable forever: it keys the stream's stored cursor, so renaming a stream makes
 /// the next run start it from the beginning.

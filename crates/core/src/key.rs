@@ -81,14 +81,13 @@ impl From<&str> for UnknownKind {
     }
 }
 
-
 /// Where a record came from: the source system, its kind there, and the source's own id.
 ///
 /// The id is kept as the vendor's string form, never re-numbered, so reports and the archive can
 /// always be traced back to the source.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SourceKey {
-    /// The source system, e.g. `intercom`.
+    /// The source system: the source connector's name.
     pub system: String,
     /// What the record is.
     pub kind: RecordKind,

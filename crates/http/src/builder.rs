@@ -65,20 +65,20 @@ impl PoliteClientBuilder {
         self
     }
 
-    /// Sends `Authorization: Bearer <token>` with every call (Intercom, Help Scout, ...).
+    /// Sends `Authorization: Bearer <token>` with every call.
     pub fn bearer_token(self, token: &SecretString) -> Self {
         let value = SecretString::from(format!("Bearer {}", token.expose_secret()));
         self.redact_value(token)
             .push_credential(reqwest::header::AUTHORIZATION, value)
     }
 
-    /// Sends a credential header with every call, e.g. Chatwoot's `api_access_token`.
+    /// Sends a credential header with every call, e.g. `api_access_token`.
     pub fn credential_header(self, name: HeaderName, value: &SecretString) -> Self {
         self.redact_value(value)
             .push_credential(name, value.clone())
     }
 
-    /// Sends a non-secret header with every call, e.g. `Intercom-Version: 2.14`.
+    /// Sends a non-secret header with every call, e.g. an API version header.
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));
         self

@@ -438,8 +438,8 @@ impl PoliteClient {
             StatusCode::TOO_MANY_REQUESTS => hints
                 .retry_after
                 .or(hints.reset)
-                // ../shared/research/chatwoot.md §3: rack-attack's 429 carries no header; its
-                // windows are fixed (`epoch / period`), so come back at the next boundary.
+                // A bare 429 from a fixed-window limiter (the vendor's HostPolicy says so) names
+                // no wait; its windows are `epoch / period`, so come back at the next boundary.
                 .or_else(|| {
                     inner
                         .policy

@@ -48,8 +48,7 @@ pub fn classify(failure: Failure) -> ErrorKind {
             403 => ErrorKind::Forbidden,
             404 | 410 => ErrorKind::NotFound,
             409 | 412 => ErrorKind::Conflict,
-            // ../shared/research/chatwoot.md §1: Chatwoot answers 422 for invalid records;
-            // ../shared/research/intercom-api.md §4: Intercom uses 400 for parameter errors.
+            // Vendors refuse invalid records with 422 and bad parameters with 400.
             400 | 413 | 414 | 422 => ErrorKind::Validation,
             501 | 505 => ErrorKind::Protocol,
             // 500/502/503/504 and the proxies' 52x family pass with time.

@@ -31,10 +31,10 @@ pub struct FileClientBuilder {
 }
 
 impl FileClientBuilder {
-    /// Allows downloads from `host`: a name (`downloads.intercomcdn.com`, on the default port of
+    /// Allows downloads from `host`: a name (`files.example.com`, on the default port of
     /// the URL's scheme), a name with a port (`127.0.0.1:4567`, `[::1]:8080`), or every subdomain
-    /// of a name (`*.zdusercontent.com`, not the name itself). Name every host a download may be
-    /// redirected to as well (Zendesk answers 302 to a second, pre-signed host).
+    /// of a name (`*.usercontent.example`, not the name itself). Name every host a download may be
+    /// redirected to as well (some vendors answer 302 to a second, pre-signed host).
     pub fn allow_host(mut self, host: impl Into<String>) -> Self {
         self.hosts.push(host.into());
         self
@@ -102,11 +102,11 @@ impl FileClientBuilder {
 /// use deskmove_http::{FileClient, HostPolicy};
 ///
 /// let files = FileClient::builder(HostPolicy::default())
-///     .allow_host("downloads.intercomcdn.com")
-///     .allow_host("*.zdusercontent.com")
+///     .allow_host("files.example.com")
+///     .allow_host("*.usercontent.example")
 ///     .build()?;
 /// let file = files
-///     .download("https://downloads.intercomcdn.com/i/o/1/a/f.pdf?expires=1&signature=x")
+///     .download("https://files.example.com/i/o/1/a/f.pdf?expires=1&signature=x")
 ///     .await?;
 /// let body = file.into_io_stream();
 /// # let _ = body;

@@ -96,8 +96,8 @@ impl Hints {
     pub(crate) fn read(headers: &HeaderMap, now: &ServerNow) -> Self {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let retry_after = text("retry-after").and_then(|v| parse_retry_after(v, now));
-        // ../shared/research/intercom-api.md §3: X-RateLimit-Reset is Unix seconds at which the
-        // 10-second window resets; X-RateLimit-Remaining counts calls left in the window.
+        // X-RateLimit-Reset: Unix seconds at which the vendor's window resets;
+        // X-RateLimit-Remaining: calls left in that window (vendor crates cite their own).
         let reset = text("x-ratelimit-reset").and_then(|v| parse_reset(v, now));
         let exhausted = text("x-ratelimit-remaining")
             .and_then(|v| v.trim().parse::<f64>().ok())
@@ -120,7 +120,7 @@ fn parse_reset(value: &str, now: &ServerNow) -> Option<Duration> {
 }
 
 /// Time until the next boundary of a fixed window of `period_secs` (windows are `epoch / period`,
-/// as rack-attack counts them; ../shared/research/chatwoot.md §3).
+/// as fixed-window limiters such as Rails' rack-attack count them).
 pub(crate) fn until_next_window(now: &ServerNow, period_secs: u64) -> Duration {
     let period = i64::try_from(period_secs.max(1)).unwrap_or(i64::MAX);
     let current = now.now.as_second().div_euclid(period);

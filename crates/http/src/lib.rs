@@ -18,12 +18,12 @@
 //! use deskmove_http::{HostPolicy, PoliteClient, reqwest::header::HeaderName};
 //! use secrecy::SecretString;
 //!
-//! let token = SecretString::from(std::env::var("CHATWOOT_TOKEN").unwrap_or_default());
-//! let chatwoot = PoliteClient::builder("https://chatwoot.example.com/", HostPolicy::chatwoot())
+//! let token = SecretString::from(std::env::var("HELPDESK_TOKEN").unwrap_or_default());
+//! let helpdesk = PoliteClient::builder("https://helpdesk.example.com/", HostPolicy::default())
 //!     .credential_header(HeaderName::from_static("api_access_token"), &token)
 //!     .build()?;
-//! let page = chatwoot
-//!     .send(chatwoot.get("api/v1/accounts/1/contacts").query(&[("page", 2)]))
+//! let page = helpdesk
+//!     .send(helpdesk.get("api/v1/accounts/1/contacts").query(&[("page", 2)]))
 //!     .await?;
 //! let contacts: serde_json::Value = page.json()?;
 //! # let _ = contacts;

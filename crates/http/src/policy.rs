@@ -1,7 +1,8 @@
 //! How politely to call one vendor host: the per-host section of `deskmove.toml`.
 //!
-//! Every number here has a documented vendor limit behind it; the constructors for known vendors
-//! cite them, and a user can override any field per host.
+//! Every number here has a documented vendor limit behind it: each connector crate's
+//! `host_policy()` builds its vendor's policy and cites the limits, and a user can override any
+//! field per host.
 
 use std::time::Duration;
 
@@ -75,34 +76,6 @@ impl Default for HostPolicy {
 }
 
 impl HostPolicy {
-    /// Intercom's documented default for private apps.
-    ///
-    /// ../shared/research/intercom-api.md §3: 10,000 calls per minute per app, "evenly distributed
-    /// into 10 second windows" (so about 1,666 per window); the reset header counts in those windows.
-    /// We budget 9,000/min (1,500 per 10 s) plus a burst of 100, which stays under 1,666 per window.
-    pub fn intercom() -> Self {
-        Self {
-            calls_per_minute: 9_000,
-            burst: 100,
-            fixed_window_secs: Some(10),
-            ..Self::default()
-        }
-    }
-
-    /// Chatwoot's documented default (self-hosted rack-attack).
-    ///
-    /// ../shared/research/chatwoot.md §3: 3,000 requests per minute per IP in fixed windows
-    /// (`epoch / period`); a throttled call gets a bare 429 "Retry later" with no Retry-After.
-    /// We budget 2,700/min plus a burst of 50, under 3,000 per 60-second window.
-    pub fn chatwoot() -> Self {
-        Self {
-            calls_per_minute: 2_700,
-            burst: 50,
-            fixed_window_secs: Some(60),
-            ..Self::default()
-        }
-    }
-
     /// Checks the numbers make sense; the error (kind `config`) says which field to fix.
     pub fn validate(&self) -> Result<(), HttpError> {
         self.check()
@@ -169,21 +142,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn vendor_budgets_stay_under_their_window_limits() {
-        // Intercom: at most burst + rate × 10 s calls in any 10-second window, under 1,666.
-        let i = HostPolicy::intercom();
-        assert!(i.burst + i.calls_per_minute / 6 < 10_000 / 6);
-        // Chatwoot: at most burst + rate × 60 s in any minute window, under 3,000.
-        let c = HostPolicy::chatwoot();
-        assert!(c.burst + c.calls_per_minute < 3_000);
-        assert_eq!(c.fixed_window_secs, Some(60));
-        i.validate().unwrap();
-        c.validate().unwrap();
-    }
-
-    #[test]
     fn serialises_to_what_it_parses() {
-        let policy = HostPolicy::intercom();
+        let policy = HostPolicy {
+            calls_per_minute: 9_000,
+            burst: 100,
+            fixed_window_secs: Some(10),
+            request_timeout: Duration::from_millis(1_500),
+            ..HostPolicy::default()
+        };
         let text = toml::to_string(&policy).unwrap();
         assert_eq!(toml::from_str::<HostPolicy>(&text).unwrap(), policy);
     }

@@ -46,8 +46,8 @@ const SIGNED_URL_PARAMS: &[&str] = &[
     "st",
 ];
 
-/// Path segments after which the next segment is a secret, as in Zendesk's
-/// `/attachments/token/<token>/` download URLs.
+/// Path segments after which the next segment is a secret, as in download URLs shaped
+/// `/attachments/token/<token>/`.
 const SECRET_PATH_MARKERS: &[&str] = &["token", "tokens"];
 
 /// Header names that carry credentials (compared case-insensitively), beyond those matched by

@@ -98,9 +98,8 @@ impl HttpResponse {
 
 /// A short, single-line excerpt of a vendor's error body, for error messages.
 ///
-/// Knows the vendors' error shapes: Intercom `{"errors":[{"code","message"}]}`
-/// (../shared/research/intercom-api.md §4) and Chatwoot `{"message"}` / `{"error"}`
-/// (../shared/research/chatwoot.md §1); otherwise the first line of a text body.
+/// Knows the common error shapes — `{"errors":[{"code","message"}]}`, `{"message"}`,
+/// `{"error"}` — and otherwise takes the first line of a text body.
 pub(crate) fn vendor_excerpt(body: &[u8], scrubber: &Scrubber) -> Option<String> {
     let text = match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(json) => json_message(&json)?,

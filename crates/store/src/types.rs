@@ -51,9 +51,9 @@ impl RunStatus {
 pub struct NewRun {
     /// The command, e.g. `run` or `export`.
     pub command: String,
-    /// The source system, e.g. `intercom`.
+    /// The source system: the source connector's name.
     pub source_system: Option<String>,
-    /// The target system, e.g. `chatwoot`.
+    /// The target system: the target connector's name.
     pub target_system: Option<String>,
     /// The target instance it loads into, when it loads (shown in reports).
     pub target: Option<TargetInstance>,
@@ -123,7 +123,7 @@ pub struct StoredRaw {
 pub struct StagedBatch {
     /// The run writing it.
     pub run: RunId,
-    /// The extraction stream, e.g. `intercom/contacts`.
+    /// The extraction stream, `<source>/<stream>` (e.g. `<source>/contacts`).
     pub stream: String,
     /// The stream's cursor after this batch; `None` leaves the stored cursor unchanged.
     pub cursor: Option<String>,
@@ -255,7 +255,7 @@ pub struct ProblemGroup {
 /// A stream cursor, for `deskmove status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CursorState {
-    /// The stream, e.g. `intercom/contacts`.
+    /// The stream, `<source>/<stream>` (e.g. `<source>/contacts`).
     pub stream: String,
     /// Where it stopped.
     pub cursor: String,

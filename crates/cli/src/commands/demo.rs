@@ -1,18 +1,14 @@
-//! `deskmove demo`: the whole set-up on one machine with nothing to configure. It starts a local
-//! Intercom serving the embedded demo company and a local Chatwoot, checks both answer through
-//! deskmove's own polite HTTP client with their tokens, and shows what a migration of that
-//! company moves. With `--serve` it keeps both running for practice.
+//! `deskmove demo`: the whole set-up on one machine with nothing to configure. It starts the
+//! sandboxes of the registry's default source and target (the source serving the embedded demo
+//! company), checks both answer through deskmove's own polite HTTP client with their tokens, and
+//! shows what a migration of that company moves. With `--serve` it keeps both running.
 
-use anyhow::Context;
-use deskmove_chatwoot_sandbox::RunningSandbox as Chatwoot;
-use deskmove_http::reqwest::header::HeaderName;
-use deskmove_http::{HostPolicy, PoliteClient};
-use deskmove_intercom_sandbox::RunningSandbox as Intercom;
-use deskmove_sandbox::Sandbox;
-use secrecy::SecretString;
-use serde_json::Value;
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
 
 use crate::commands::sandbox::wait_for_stop;
+use crate::registry::{DemoWorld, LocalSandbox, default_pair};
 
 /// Arguments of `deskmove demo`.
 #[derive(Debug, clap::Args)]
@@ -34,114 +30,150 @@ pub struct DemoArgs {
     pub json: bool,
 }
 
+/// What the demo found on one side.
+struct Side {
+    sandbox: LocalSandbox,
+    role: &'static str,
+    /// Agents listed through deskmove's client with the sandbox's token.
+    agents: u64,
+}
+
 /// Runs the demo.
 pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
-    let intercom = Intercom::start(deskmove_intercom_sandbox::SandboxArgs {
+    let (source, target) = default_pair();
+    let world = DemoWorld {
         seed: args.seed,
         conversations: args.conversations,
         contacts: args.contacts,
-        ..Default::default()
-    })
-    .await
-    .context("cannot start the Intercom sandbox")?;
-    let chatwoot = Chatwoot::start(Default::default())
-        .await
-        .context("cannot start the Chatwoot sandbox")?;
+    };
+    let source = LocalSandbox::start(source, world).await?;
+    let target = LocalSandbox::start(target, world).await?;
+    let sides = [check_source(source).await?, check_target(target).await?];
 
-    let source = probe_intercom(&intercom).await?;
-    let target = probe_chatwoot(&chatwoot).await?;
     if args.json {
-        let doc = serde_json::json!({
-            "intercom": {"base_url": intercom.base_url().as_str(), "checked": source},
-            "chatwoot": {"base_url": chatwoot.base_url().as_str(), "account_id": chatwoot.account_id(), "checked": target},
-        });
+        let mut doc = serde_json::Map::new();
+        for side in &sides {
+            doc.insert(side.sandbox.connector().name().to_owned(), side_json(side));
+        }
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        print!("{}", summary(&intercom, &source, &chatwoot, &target));
+        print!("{}", summary(&sides));
     }
 
     if args.serve {
-        println!("{}", intercom.ready_line());
-        println!("{}", chatwoot.ready_line());
+        for side in &sides {
+            println!("{}", side.sandbox.ready_line());
+        }
         eprintln!("Both sandboxes keep running on 127.0.0.1 until Ctrl-C.");
         wait_for_stop().await;
     }
-    intercom.shutdown().await;
-    chatwoot.shutdown().await;
+    for side in sides {
+        side.sandbox.shutdown().await;
+    }
     Ok(())
 }
 
-/// Reads the source the way a migration starts: through the polite client, with the token, and
-/// compares the admins it lists with the world's own count.
-async fn probe_intercom(sandbox: &Intercom) -> anyhow::Result<Value> {
-    let token = SecretString::from(sandbox.token().to_owned());
-    let client = PoliteClient::builder(sandbox.base_url().as_str(), HostPolicy::intercom())
-        .bearer_token(&token)
-        .build()?;
-    let admins: Value = client.send(client.get("admins")).await?.json()?;
-    let listed = admins["admins"].as_array().map_or(0, Vec::len);
-    let expected: Value = client
-        .send(client.get("__sandbox/expected"))
-        .await?
-        .json()?;
-    if expected["admins"].as_u64() != Some(listed as u64) {
-        anyhow::bail!(
-            "the Intercom sandbox listed {listed} admins but its world has {}",
-            expected["admins"]
-        );
+/// Reads the source the way an export starts: through the polite client with the token, and
+/// compares the agents it lists with the synthetic company's own count.
+async fn check_source(sandbox: LocalSandbox) -> anyhow::Result<Side> {
+    let name = sandbox.connector().display_name();
+    let section = sandbox.source_section().ok_or_else(|| {
+        anyhow::anyhow!("{name} is registered as a source but has no source settings")
+    })?;
+    let agents = section.count_agents(&sandbox.token()).await?;
+    if let Some(expected) = sandbox.expected_agents()
+        && expected != agents
+    {
+        anyhow::bail!("the {name} sandbox listed {agents} agents but its world has {expected}");
     }
-    Ok(expected)
+    Ok(Side {
+        sandbox,
+        role: "source",
+        agents,
+    })
 }
 
 /// Checks the target answers with its token, as the first step of a load would.
-async fn probe_chatwoot(sandbox: &Chatwoot) -> anyhow::Result<Value> {
-    let token = SecretString::from(sandbox.token().to_owned());
-    let client = PoliteClient::builder(sandbox.base_url().as_str(), HostPolicy::chatwoot())
-        .credential_header(HeaderName::from_static("api_access_token"), &token)
-        .build()?;
-    let path = format!("api/v1/accounts/{}/agents", sandbox.account_id());
-    let agents: Value = client.send(client.get(&path)).await?.json()?;
-    let count = agents.as_array().map_or(0, Vec::len);
-    Ok(serde_json::json!({ "agents": count }))
+async fn check_target(sandbox: LocalSandbox) -> anyhow::Result<Side> {
+    let name = sandbox.connector().display_name();
+    let section = sandbox.target_section().ok_or_else(|| {
+        anyhow::anyhow!("{name} is registered as a target but has no target settings")
+    })?;
+    let agents = section.count_agents(&sandbox.token()).await?;
+    Ok(Side {
+        sandbox,
+        role: "target",
+        agents,
+    })
 }
 
-fn summary(intercom: &Intercom, source: &Value, chatwoot: &Chatwoot, target: &Value) -> String {
-    let n = |key: &str| source[key].as_u64().unwrap_or(0);
-    format!(
-        "\
-deskmove demo — a local Intercom and a local Chatwoot, on 127.0.0.1 only.
+fn side_json(side: &Side) -> Value {
+    let mut doc = json!({
+        "role": side.role,
+        "display_name": side.sandbox.connector().display_name(),
+        "base_url": side.sandbox.base_url().as_str(),
+        "checked": {"agents": side.agents},
+    });
+    if side.role == "source" {
+        doc["world"] = side.sandbox.inspect();
+    }
+    doc
+}
 
-Intercom sandbox  {intercom_url}
-  checked: the admin list through deskmove's HTTP client matches the world ({admins} admins)
-  the company to move:
-    {contacts} contacts ({users} users, {leads} leads), {companies} companies, {admins} admins, {teams} teams, {tags} tags
-    {conversations} conversations with {parts} parts and {attachments} attachments
-      ({over_cap} conversations exceed Intercom's 500-part cap on retrieval)
-    {macros} macros, {collections} help-center collections, {articles} articles
+fn summary(sides: &[Side]) -> String {
+    let names: Vec<&str> = sides
+        .iter()
+        .map(|s| s.sandbox.connector().display_name())
+        .collect();
+    let mut s = format!(
+        "deskmove demo — a local {}, on 127.0.0.1 only.\n",
+        names.join(" and a local ")
+    );
+    for side in sides {
+        let connector = side.sandbox.connector();
+        let _ = writeln!(
+            s,
+            "\n{} sandbox ({})  {}",
+            connector.display_name(),
+            side.role,
+            side.sandbox.base_url()
+        );
+        let _ = writeln!(
+            s,
+            "  checked: deskmove's HTTP client lists {} agent{} with the sandbox's token{}",
+            side.agents,
+            if side.agents == 1 { "" } else { "s" },
+            if side.sandbox.expected_agents().is_some() {
+                ", as many as its company has"
+            } else {
+                ""
+            }
+        );
+        if side.role == "source" {
+            let _ = writeln!(s, "  the company to move:");
+            s.push_str(&totals(&side.sandbox.inspect()));
+        }
+    }
+    let source = sides[0].sandbox.connector().name();
+    let _ = write!(
+        s,
+        "\nTry it yourself: `deskmove demo --serve` keeps both running and prints their tokens;\n`deskmove sandbox {source} --help` shows the faults and limits you can switch on.\n"
+    );
+    s
+}
 
-Chatwoot sandbox  {chatwoot_url}  (account {account})
-  checked: the agent list answers with the administrator's token ({agents} agent)
-
-Try it yourself: `deskmove demo --serve` keeps both running and prints their tokens;
-`deskmove sandbox intercom --help` shows the faults and limits you can switch on.
-",
-        intercom_url = intercom.base_url(),
-        admins = n("admins"),
-        contacts = n("contacts"),
-        users = n("users"),
-        leads = n("leads"),
-        companies = n("companies"),
-        teams = n("teams"),
-        tags = n("tags"),
-        conversations = n("conversations"),
-        parts = n("conversation_parts"),
-        attachments = n("attachments"),
-        over_cap = n("conversations_over_part_cap"),
-        macros = n("macros"),
-        collections = n("collections"),
-        articles = n("articles"),
-        chatwoot_url = chatwoot.base_url(),
-        account = chatwoot.account_id(),
-        agents = target["agents"].as_u64().unwrap_or(0),
-    )
+/// The world's counts as `name count` pairs, three to a line.
+fn totals(world: &Value) -> String {
+    let pairs: Vec<String> = world
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(key, _)| key.as_str() != "epoch")
+        .filter_map(|(key, value)| Some(format!("{} {}", key.replace('_', " "), value.as_u64()?)))
+        .collect();
+    let mut out = String::new();
+    for line in pairs.chunks(3) {
+        let _ = writeln!(out, "    {}", line.join(", "));
+    }
+    out
 }

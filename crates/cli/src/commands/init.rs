@@ -1,38 +1,33 @@
 //! `deskmove init`: writes a commented `deskmove.toml` for a source and target, and never
-//! overwrites one that exists.
+//! overwrites one that exists. Each side's settings are the template of the connector's own
+//! crate; this file only frames them.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use deskmove_core::config::TokenSource;
 
-use crate::config::{CONFIG_FILE, Vendor};
+use crate::config::{CONFIG_FILE, Config};
+use crate::registry::{Connector, SourceName, TargetName, default_pair};
 
 /// Arguments of `deskmove init`.
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
     /// The helpdesk to read history from.
-    #[arg(long, value_enum, default_value = "intercom")]
-    pub from: Vendor,
+    #[arg(long, value_enum, default_value = default_pair().0.name())]
+    pub from: SourceName,
     /// The helpdesk to write history to.
-    #[arg(long, value_enum, default_value = "chatwoot")]
-    pub to: Vendor,
+    #[arg(long, value_enum, default_value = default_pair().1.name())]
+    pub to: TargetName,
 }
 
 /// Writes the template into `dir`, refusing to replace an existing file.
 pub fn run(dir: &Path, args: &InitArgs) -> anyhow::Result<()> {
-    if args.from != Vendor::Intercom {
-        bail!(crate::UsageError(format!(
-            "{} cannot be a source yet; use --from intercom.",
-            args.from.as_str()
-        )));
-    }
-    if args.to != Vendor::Chatwoot {
-        bail!(crate::UsageError(format!(
-            "{} cannot be a target yet; use --to chatwoot.",
-            args.to.as_str()
-        )));
-    }
+    let text = template(args.from, args.to);
+    let config = Config::parse(&text, Path::new(CONFIG_FILE))
+        .context("the built-in template does not parse; this is a bug")?;
     let path = dir.join(CONFIG_FILE);
     let mut file = match std::fs::OpenOptions::new()
         .write(true)
@@ -48,17 +43,57 @@ pub fn run(dir: &Path, args: &InitArgs) -> anyhow::Result<()> {
         }
         Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
     };
-    file.write_all(template(args.from, args.to).as_bytes())
+    file.write_all(text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
+
+    let (source, target) = (args.from.0, args.to.0);
+    let mut exports = String::new();
+    for (connector, place) in [
+        (source, config.source.token_source()),
+        (target, config.target.token_source()),
+    ] {
+        if let Ok(TokenSource::Env(var)) = place {
+            let registration = connector.registration();
+            let _ = writeln!(
+                exports,
+                "       export {:<20} # {}: {}",
+                format!("{var}=..."),
+                registration.display_name,
+                registration.token_help
+            );
+        }
+    }
     eprintln!(
-        "Wrote {}.\n\nNext:\n  1. Put your tokens in the environment (never in the file):\n       export INTERCOM_TOKEN=...   # Intercom: Settings > Developers > your app > Authentication\n       export CHATWOOT_TOKEN=...   # Chatwoot: Profile settings > Access token (an administrator's)\n  2. Set [target] base_url and account_id in {CONFIG_FILE} to your Chatwoot.\n  3. Run `deskmove status` to check the set-up and see what is staged.\n\nTo practise first, `deskmove sandbox intercom` and `deskmove sandbox chatwoot` start local stand-ins.",
-        path.display()
+        "Wrote {}.\n\nNext:\n  1. Put your tokens in the environment (never in the file):\n{exports}  2. Set [source] and [target] in {CONFIG_FILE} to your own {} and {} (each setting is explained there).\n  3. Run `deskmove status` to check the set-up and see what is staged.{}",
+        path.display(),
+        source.display_name(),
+        target.display_name(),
+        practise_hint(source, target),
     );
     Ok(())
 }
 
+/// "To practise first, …" naming the sandboxes of the pair, or nothing when neither has one.
+pub fn practise_hint(source: Connector, target: Connector) -> String {
+    let commands: Vec<String> = [source, target]
+        .into_iter()
+        .filter(|c| c.registration().sandbox)
+        .map(|c| format!("`deskmove sandbox {}`", c.name()))
+        .collect();
+    if commands.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\n\nTo practise first, {} start{} local stand-ins.",
+        commands.join(" and "),
+        if commands.len() == 1 { "s" } else { "" }
+    )
+}
+
 /// The commented configuration written by `init`. It parses as it is (a test checks that).
-pub fn template(from: Vendor, to: Vendor) -> String {
+pub fn template(from: SourceName, to: TargetName) -> String {
+    let source = from.0.registration();
+    let target = to.0.registration();
     format!(
         r#"# deskmove.toml — what to move, from where, to where.
 # Tokens never go in this file: name the environment variable (token_env) or a file readable
@@ -67,30 +102,11 @@ pub fn template(from: Vendor, to: Vendor) -> String {
 [source]
 # The helpdesk history is read from.
 kind = "{from}"
-# Intercom region: https://api.intercom.io (US), https://api.eu.intercom.io (EU),
-# https://api.au.intercom.io (AU).
-base_url = "https://api.intercom.io"
-# The environment variable holding an Intercom access token with read scopes.
-token_env = "INTERCOM_TOKEN"
-# Call budget and retries default to Intercom's documented limits (10,000 calls/min per app, in
-# 10-second windows; deskmove uses 9,000). Lower it when other integrations share the workspace:
-# [source.http]
-# calls_per_minute = 5000
-
+{source_settings}
 [target]
 # The helpdesk history is written to.
 kind = "{to}"
-# Your Chatwoot: a self-hosted address, or https://app.chatwoot.com for Chatwoot Cloud.
-base_url = "https://chatwoot.example.com"
-# The account to write into: the number in /app/accounts/<id>/ of your Chatwoot's address bar.
-account_id = 1
-# The environment variable holding an administrator's Chatwoot access token.
-token_env = "CHATWOOT_TOKEN"
-# Defaults to self-hosted Chatwoot's 3,000 calls/min per IP (deskmove uses 2,700):
-# [target.http]
-# calls_per_minute = 2700
-# request_timeout = "60s"
-
+{target_settings}
 [store]
 # The staging store: everything read from the source, the ledger of what was written, and every
 # problem found. Keep it: it makes re-runs safe and is a searchable archive. Created mode 0600.
@@ -102,22 +118,9 @@ blobs = "blobs"
 # The country assumed for phone numbers without an international prefix (ISO 3166 code).
 default_phone_region = "US"
 "#,
-        from = from.as_str(),
-        to = to.as_str()
+        from = source.name,
+        to = target.name,
+        source_settings = source.source_template.unwrap_or_default(),
+        target_settings = target.target_template.unwrap_or_default(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Config;
-
-    #[test]
-    fn the_template_is_a_valid_config() {
-        let text = template(Vendor::Intercom, Vendor::Chatwoot);
-        let config = Config::parse(&text, Path::new(CONFIG_FILE)).unwrap();
-        assert_eq!(config.source.kind, Vendor::Intercom);
-        assert_eq!(config.target.account_id, Some(1));
-        assert_eq!(config.source.token_env.as_deref(), Some("INTERCOM_TOKEN"));
-    }
 }

@@ -5,53 +5,23 @@
 use std::io::Write;
 
 use anyhow::Context;
-use deskmove_chatwoot_sandbox::RunningSandbox as ChatwootSandbox;
-use deskmove_intercom_sandbox::RunningSandbox as IntercomSandbox;
 use deskmove_sandbox::Sandbox;
 
-/// Which sandbox to start.
-#[derive(Debug, clap::Subcommand)]
-pub enum SandboxCommand {
-    /// A local Intercom serving a synthetic company: cursor, scroll and page pagination,
-    /// 10-second rate windows, the 500-part cap, expiring signed file URLs on a second port,
-    /// and switchable faults. Prints `base_url=… token=… files_url=…` when ready.
-    Intercom(deskmove_intercom_sandbox::SandboxArgs),
-    /// A local Chatwoot with Chatwoot's real rules: lower-cased unique emails, Liquid rendering of
-    /// agent replies, per-IP fixed-window limits with a bare 429, the per-conversation message
-    /// guard, auto-assignment and activity messages. Prints
-    /// `base_url=… token=… account_id=… platform_token=…`.
-    Chatwoot(deskmove_chatwoot_sandbox::SandboxArgs),
-}
+use crate::registry::Connector;
 
-/// Starts the sandbox, prints its ready line and serves until Ctrl-C or SIGTERM.
-pub async fn run(command: SandboxCommand) -> anyhow::Result<()> {
-    match command {
-        SandboxCommand::Intercom(args) => {
-            let sandbox = IntercomSandbox::start(args)
-                .await
-                .context("cannot start the Intercom sandbox")?;
-            announce(&sandbox.ready_line())?;
-            eprintln!(
-                "Intercom sandbox on 127.0.0.1; files on {}. World totals: {}__sandbox/expected. Ctrl-C stops it.",
-                sandbox.files_url(),
-                sandbox.base_url()
-            );
-            wait_for_stop().await;
-            sandbox.shutdown().await;
-        }
-        SandboxCommand::Chatwoot(args) => {
-            let sandbox = ChatwootSandbox::start(args)
-                .await
-                .context("cannot start the Chatwoot sandbox")?;
-            announce(&sandbox.ready_line())?;
-            eprintln!(
-                "Chatwoot sandbox on 127.0.0.1. Account state: {}__sandbox/dump. Ctrl-C stops it.",
-                sandbox.base_url()
-            );
-            wait_for_stop().await;
-            sandbox.shutdown().await;
-        }
-    }
+/// Starts `connector`'s sandbox `S`, prints its ready line and serves until Ctrl-C or SIGTERM.
+pub async fn serve<S: Sandbox>(connector: Connector, args: S::Args) -> anyhow::Result<()> {
+    let name = connector.display_name();
+    let sandbox = S::start(args)
+        .await
+        .with_context(|| format!("cannot start the {name} sandbox"))?;
+    announce(&sandbox.ready_line())?;
+    eprintln!(
+        "{name} sandbox on 127.0.0.1. Calls so far: {}__sandbox/stats. Ctrl-C stops it.",
+        sandbox.base_url()
+    );
+    wait_for_stop().await;
+    sandbox.shutdown().await;
     Ok(())
 }
 

@@ -5,10 +5,13 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
+use deskmove_core::config::TokenSource;
 use deskmove_store::{SqliteStore, StatusReport, Store};
 use serde::Serialize;
 
-use crate::config::{Config, Endpoint};
+use crate::commands::init::practise_hint;
+use crate::config::Config;
+use crate::registry::Connector;
 
 /// How many examples to show per problem code.
 const EXAMPLES_PER_PROBLEM: usize = 3;
@@ -38,14 +41,18 @@ struct StatusOutput {
     checks: Vec<Check>,
     /// `None` when nothing has been staged yet (the store file does not exist).
     store: Option<StatusReport>,
+    /// Which sandboxes to practise on (text output only).
+    #[serde(skip)]
+    practise: String,
 }
 
 /// Runs the command.
 pub async fn run(dir: &Path, args: &StatusArgs) -> anyhow::Result<()> {
     let config = Config::load(dir)?;
+    let (source, target) = (config.source.connector(), config.target.connector());
     let checks = vec![
-        token_check("source", &config.source, dir),
-        token_check("target", &config.target, dir),
+        token_check("source", source, config.source.token_source(), dir),
+        token_check("target", target, config.target.token_source(), dir),
     ];
     let store_path = dir.join(&config.store.path);
     let store = if store_path.exists() {
@@ -58,8 +65,9 @@ pub async fn run(dir: &Path, args: &StatusArgs) -> anyhow::Result<()> {
         None
     };
     let output = StatusOutput {
-        source: config.source.kind.as_str(),
-        target: config.target.kind.as_str(),
+        source: source.name(),
+        target: target.name(),
+        practise: practise_hint(source, target),
         store_path: config.store.path.display().to_string(),
         blob_dir: config.store.blobs.display().to_string(),
         default_phone_region: config.normalize.default_phone_region.clone(),
@@ -74,57 +82,23 @@ pub async fn run(dir: &Path, args: &StatusArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn token_check(side: &str, endpoint: &Endpoint, dir: &Path) -> Check {
-    let vendor = endpoint.kind.as_str();
-    if let Some(var) = &endpoint.token_env {
-        return match std::env::var_os(var) {
-            Some(value) if !value.is_empty() => Check {
-                ok: true,
-                message: format!("{side}: the {vendor} token is in ${var}"),
-            },
-            _ => Check {
-                ok: false,
-                message: format!(
-                    "{side}: ${var} is not set. Put the {vendor} token there: export {var}=..."
-                ),
-            },
-        };
-    }
-    let Some(file) = &endpoint.token_file else {
-        return Check {
-            ok: false,
-            message: format!("{side}: no token is configured"),
-        };
-    };
-    let path = dir.join(file);
-    match std::fs::metadata(&path) {
-        Err(_) => Check {
-            ok: false,
-            message: format!("{side}: the token file {} does not exist", path.display()),
-        },
-        Ok(meta) if !private(&meta) => Check {
-            ok: false,
-            message: format!(
-                "{side}: the token file {} is readable by others; run chmod 600 on it",
-                path.display()
-            ),
-        },
-        Ok(_) => Check {
+fn token_check(
+    side: &str,
+    connector: Connector,
+    place: Result<TokenSource, String>,
+    dir: &Path,
+) -> Check {
+    let found = place.and_then(|place| place.locate(dir, connector.display_name()));
+    match found {
+        Ok(message) => Check {
             ok: true,
-            message: format!("{side}: the {vendor} token is in {}", path.display()),
+            message: format!("{side}: {message}"),
+        },
+        Err(message) => Check {
+            ok: false,
+            message: format!("{side}: {message}"),
         },
     }
-}
-
-#[cfg(unix)]
-fn private(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o077 == 0
-}
-
-#[cfg(not(unix))]
-fn private(_meta: &std::fs::Metadata) -> bool {
-    true
 }
 
 fn render(out: &StatusOutput) -> String {
@@ -152,10 +126,10 @@ fn render(out: &StatusOutput) -> String {
     }
     let _ = writeln!(s, "\nNext:");
     if out.checks.iter().all(|c| c.ok) {
-        let _ = writeln!(
-            s,
-            "  The set-up is complete. To practise first, start local stand-ins with\n  `deskmove sandbox intercom` and `deskmove sandbox chatwoot` (or everything at once with `deskmove demo --serve`)."
-        );
+        let _ = writeln!(s, "  The set-up is complete.");
+        if !out.practise.is_empty() {
+            let _ = writeln!(s, "  {}", out.practise.trim_start());
+        }
     } else {
         let _ = writeln!(
             s,

@@ -1,6 +1,6 @@
 //! Helpers that run the real `deskmove` binary in an isolated temporary directory
-#![allow(dead_code)]
 //! (the ripgrep `Dir` / `TestCommand` pattern).
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -83,4 +83,38 @@ impl Run {
         );
         self
     }
+}
+
+/// A child process that is killed when the test ends, even when an assertion fails first.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `deskmove sandbox <vendor>` as a child process and returns it with its ready line.
+pub fn start_sandbox(dir: &Dir, args: &[&str]) -> (KillOnDrop, String) {
+    use std::io::BufRead;
+    let mut child = dir
+        .command(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let child = KillOnDrop(child);
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
+    (child, line.trim().to_owned())
+}
+
+pub fn field<'a>(line: &'a str, name: &str) -> &'a str {
+    line.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name}= in {line:?}"))
 }

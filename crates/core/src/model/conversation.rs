@@ -10,7 +10,7 @@ use super::{Attributes, Extra, SourceKey, Timestamp};
 pub enum ConversationState {
     /// Waiting on the team.
     Open,
-    /// Waiting on the customer (Zendesk/Chatwoot "pending").
+    /// Waiting on the customer (what several helpdesks call "pending").
     Pending,
     /// Put aside until a time.
     Snoozed,
@@ -42,7 +42,8 @@ pub struct Conversation {
     /// Custom attribute values.
     pub attributes: Attributes,
     /// The number of messages the source says the conversation has. When larger than the messages
-    /// extracted, the source truncated it (Intercom returns at most 500 parts) and a problem says so.
+    /// extracted, the source truncated it (some APIs return only the most recent messages of a
+    /// long conversation) and a problem says so.
     pub source_message_count: Option<u64>,
     /// When the source created it.
     pub created_at: Timestamp,
@@ -72,7 +73,7 @@ pub enum AuthorKind {
     Contact,
     /// A human agent.
     Agent,
-    /// A bot or automation (Intercom operator/Fin, workflows).
+    /// A bot or automation (assistants, workflows, auto-replies).
     Bot,
     /// The system itself, with no person behind it.
     System,

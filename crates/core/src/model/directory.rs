@@ -31,7 +31,7 @@ pub struct Contact {
     pub phone: Option<String>,
     /// The phone exactly as the source held it.
     pub phone_original: Option<String>,
-    /// The customer's own id for this person (Intercom `external_id`).
+    /// The customer's own id for this person (often called `external_id`).
     pub external_id: Option<String>,
     /// Companies this contact belongs to.
     pub companies: Vec<SourceKey>,
@@ -58,7 +58,7 @@ pub struct Company {
     pub key: SourceKey,
     /// Display name.
     pub name: Option<String>,
-    /// The customer's own id for the company (Intercom `company_id`).
+    /// The customer's own id for the company, as the helpdesk keeps it.
     pub external_id: Option<String>,
     /// Website URL.
     pub website: Option<String>,
@@ -78,7 +78,7 @@ pub struct Company {
     pub extra: Extra,
 }
 
-/// A support agent (Intercom admin, Chatwoot user, Zendesk agent).
+/// A support agent (an admin, user or agent, depending on the helpdesk).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Agent {
     /// Source identity.
@@ -106,7 +106,7 @@ pub struct Team {
     pub extra: Extra,
 }
 
-/// A tag (Intercom) or label (Chatwoot).
+/// A tag or label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tag {
     /// Source identity.

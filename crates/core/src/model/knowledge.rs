@@ -4,14 +4,14 @@ use serde::{Deserialize, Serialize};
 
 use super::{Extra, SourceKey, Timestamp};
 
-/// A saved reply (Intercom macro, Chatwoot canned response).
+/// A saved reply (a macro or canned response).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Macro {
     /// Source identity.
     pub key: SourceKey,
     /// Display name.
     pub name: String,
-    /// The body as the source holds it (HTML for Intercom, with its placeholder markup).
+    /// The body as the source holds it (HTML, with the source's placeholder markup).
     pub body_html: Option<String>,
     /// The body as Markdown, placeholders kept in the source's syntax.
     pub body_markdown: Option<String>,

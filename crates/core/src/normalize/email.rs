@@ -79,8 +79,8 @@ impl fmt::Display for EmailIssueCode {
     }
 }
 
-/// Normalises one address with the default rules (the whole address lower-cased, as Chatwoot
-/// stores it: ../shared/research/rust-stack-and-style.md §A.11).
+/// Normalises one address with the default rules (the whole address lower-cased, as targets
+/// store it: ../shared/research/rust-stack-and-style.md §A.11).
 pub fn normalize(raw: &str) -> NormalizedEmail {
     let (value, issue) = match canonical(raw) {
         Ok(value) => (Some(value), None),
@@ -119,9 +119,8 @@ fn canonical(raw: &str) -> Result<String, EmailIssue> {
     if local.is_empty() {
         return Err(invalid("the email address has nothing before the '@'"));
     }
-    // RFC 5321 allows a quoted local part holding '@' or spaces, but no helpdesk accepts one
-    // (Chatwoot's Devise regex is `[^@\s]+@[^@\s]+`: ../shared/research/chatwoot.md §0.6), and
-    // a second '@' breaks every tool downstream. Such an address is kept as received, not used.
+    // RFC 5321 allows a quoted local part holding '@' or spaces, but no helpdesk accepts one,
+    // and a second '@' breaks every tool downstream. Such an address is kept as received, not used.
     if local.contains(['@', '"']) {
         return Err(invalid(
             "the email address has a quoted part or a second '@', which helpdesks refuse",

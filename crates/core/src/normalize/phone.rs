@@ -143,8 +143,7 @@ impl PhoneNormalizer {
             return out;
         }
         // libphonenumber accepts some 16- and 17-digit German numbers as valid, but E.164 holds at
-        // most 15 digits and targets check it (Chatwoot: `\+[1-9]\d{1,14}\z`,
-        // ../shared/research/chatwoot.md §0.6); such a number is kept raw with a problem.
+        // most 15 digits and targets check it; such a number is kept raw with a problem.
         let parsed = self
             .parse_valid(trimmed)
             .map(|number| (number.format().mode(Mode::E164).to_string(), number))

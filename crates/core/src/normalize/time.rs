@@ -1,6 +1,6 @@
-//! Timestamps to UTC instants. Vendors send time as epoch seconds (Intercom), epoch milliseconds
-//! (some exports and webhooks), RFC 3339 / ISO 8601 with an offset (Zendesk: "2009-07-20T22:55:29Z",
-//! ../shared/research/zendesk-freshdesk-helpscout.md) or Ruby's "2024-01-02 03:04:05 UTC"; every canonical record holds a [`jiff::Timestamp`].
+//! Timestamps to UTC instants. Vendors send time as epoch seconds, epoch milliseconds
+//! (some exports and webhooks), RFC 3339 / ISO 8601 with an offset (e.g. "2009-07-20T22:55:29Z")
+//! or Ruby's "2024-01-02 03:04:05 UTC"; every canonical record holds a [`jiff::Timestamp`].
 //!
 //! Epoch unit heuristic, by magnitude of the number `n`:
 //! `|n| < 10^11` is seconds (10^11 s is the year 5138, so no real seconds value is larger);
@@ -95,7 +95,7 @@ pub fn from_epoch_f64(x: f64) -> Result<Timestamp, TimeError> {
 
 /// Parses a timestamp written as text: an epoch number (integer or decimal), an RFC 3339 /
 /// ISO 8601 date-time with `Z` or an offset (`+02:00`, `+0200`; seconds and fraction optional;
-/// `T` or a space between date and time), or Zendesk's `YYYY-MM-DD HH:MM:SS UTC`.
+/// `T` or a space between date and time), or Ruby's `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn parse(text: &str) -> Result<Timestamp, TimeError> {
     let text = text.trim();
     if text.is_empty() {
@@ -113,7 +113,7 @@ pub fn parse(text: &str) -> Result<Timestamp, TimeError> {
             Err(error) => Err(unparseable(text, &error)),
         };
     }
-    // Ruby's `Time#to_s` (Zendesk CSV exports, Rails-based tools) writes "2024-01-02 03:04:05 UTC".
+    // Ruby's `Time#to_s` (CSV exports of Rails-based helpdesks) writes "2024-01-02 03:04:05 UTC".
     let iso = match text
         .strip_suffix(" UTC")
         .or_else(|| text.strip_suffix(" GMT"))

@@ -1,6 +1,6 @@
 //! The project-owned htmd configuration: the Markdown dialect deskmove writes (CommonMark + GFM
-//! tables and strike-through; Chatwoot renders CommonMark with tables and omits raw HTML:
-//! ../shared/research/chatwoot.md §2.11) and the handlers for what htmd leaves as plain text by default
+//! tables and strike-through, which targets render, with no raw HTML, which they omit) and the
+//! handlers for what htmd leaves as plain text by default
 //! (../shared/research/rust-stack-and-style.md §A.7).
 
 use std::cell::RefCell;
@@ -110,7 +110,7 @@ fn scripted(handlers: &dyn Handlers, element: Element, forms: &str) -> Option<Ha
 }
 
 /// A `pre` that is not exactly one `code` element (`<pre class="lang-python">text</pre>`, as
-/// Zendesk and Intercom write it) as a fenced block; htmd would otherwise turn it into a
+/// several helpdesks write it) as a fenced block; htmd would otherwise turn it into a
 /// paragraph and lose its line breaks. `<pre><code>` goes to htmd, which fences it already.
 fn preformatted(handlers: &dyn Handlers, element: Element) -> Option<HandlerResult> {
     let single_code = {

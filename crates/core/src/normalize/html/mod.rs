@@ -1,11 +1,10 @@
-//! HTML message and article bodies to Markdown, the body format of the targets (Chatwoot renders
-//! CommonMark with GFM tables and drops raw HTML: ../shared/research/chatwoot.md §2.11).
+//! HTML message and article bodies to Markdown, the body format of the targets (CommonMark with
+//! GFM tables, and no raw HTML, which targets drop).
 //!
 //! Every conversion sanitises first (ammonia allow-list, `sanitize.rs`), then converts with htmd
 //! and project-owned handlers (`engine.rs`, `table.rs`), then tidies blank lines (`text.rs`). The
 //! result carries the sources of inline images so the caller can re-host them, because vendor
-//! image URLs are signed and expire (../shared/research/intercom-api.md: inline images "carry the
-//! same signed-URL problem").
+//! image URLs are often signed and expire.
 //!
 //! The [`HtmlToMarkdown`] trait is the seam: callers hold a `dyn HtmlToMarkdown`, so the engine
 //! can be replaced (mdka is the runner-up of the bake-off, §A.7) without touching them.

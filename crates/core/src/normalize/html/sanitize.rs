@@ -10,7 +10,7 @@ use ammonia::{Builder, UrlRelative};
 use url::Url;
 
 /// Elements kept (their attributes are listed in [`builder`]). Everything else is unwrapped:
-/// the element goes, its text stays (an Intercom mention `<span>` becomes its `@Name` text).
+/// the element goes, its text stays (a mention `<span>` becomes its `@Name` text).
 const TAGS: &[&str] = &[
     "p",
     "br",
@@ -102,7 +102,7 @@ fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Optio
         ("a", "href") => url_with_scheme(value, LINK_SCHEMES),
         ("img", "src") => image_source(value),
         // Keep only the language of a code block: `language-rust` (the HTML5 convention, which
-        // htmd reads) or `lang-rust` (highlight.js, Zendesk), rewritten to `language-`.
+        // htmd reads) or `lang-rust` (highlight.js), rewritten to `language-`.
         ("code" | "pre", "class") => value
             .split_ascii_whitespace()
             .find_map(|class| {

@@ -1,8 +1,6 @@
-//! End-to-end tests of the `deskmove` binary, each in its own temporary directory.
+//! The commands, driven through the real binary.
 
-mod util;
-
-use util::Dir;
+use crate::util::{Dir, field, start_sandbox};
 
 #[test]
 fn help_teaches_the_first_steps_and_the_exit_codes() {
@@ -52,11 +50,9 @@ fn init_refuses_pairs_it_cannot_move_yet() {
     let run = dir
         .deskmove(&["init", "--from", "chatwoot", "--to", "chatwoot"])
         .expect_code(2);
-    assert!(
-        run.stderr().contains("cannot be a source yet"),
-        "{}",
-        run.stderr()
-    );
+    let err = run.stderr();
+    assert!(err.contains("invalid value 'chatwoot'"), "{err}");
+    assert!(err.contains("possible values: intercom"), "{err}");
     assert!(!dir.join("deskmove.toml").exists());
 }
 
@@ -174,8 +170,14 @@ fn demo_starts_both_sandboxes_and_checks_them_end_to_end() {
         .expect_code(0)
         .stdout();
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(doc["intercom"]["checked"]["conversations"], 50);
-    assert_eq!(doc["intercom"]["checked"]["contacts"], 40);
+    assert_eq!(doc["intercom"]["role"], "source");
+    assert_eq!(doc["intercom"]["world"]["conversations"], 50);
+    assert_eq!(doc["intercom"]["world"]["contacts"], 40);
+    assert_eq!(
+        doc["intercom"]["checked"]["agents"], doc["intercom"]["world"]["admins"],
+        "the source lists every current agent of its world"
+    );
+    assert_eq!(doc["chatwoot"]["role"], "target");
     assert!(
         doc["intercom"]["base_url"]
             .as_str()
@@ -183,40 +185,6 @@ fn demo_starts_both_sandboxes_and_checks_them_end_to_end() {
             .starts_with("http://127.0.0.1:")
     );
     assert_eq!(doc["chatwoot"]["checked"]["agents"], 1);
-}
-
-/// A child process that is killed when the test ends, even when an assertion fails first.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `deskmove sandbox <vendor>` as a child process and returns it with its ready line.
-fn start_sandbox(dir: &Dir, args: &[&str]) -> (KillOnDrop, String) {
-    use std::io::BufRead;
-    let mut child = dir
-        .command(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let child = KillOnDrop(child);
-    let mut line = String::new();
-    std::io::BufReader::new(stdout)
-        .read_line(&mut line)
-        .unwrap();
-    (child, line.trim().to_owned())
-}
-
-fn field<'a>(line: &'a str, name: &str) -> &'a str {
-    line.split_whitespace()
-        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no {name}= in {line:?}"))
 }
 
 #[test]

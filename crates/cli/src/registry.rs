@@ -1,0 +1,368 @@
+//! The one list of connectors, and the only file of the binary that names them. Everything else
+//! (`init`, `status`, `sandbox`, `demo`, `deskmove.toml`) reads the list through the enums here,
+//! so adding a vendor is its own crate plus one line in each list below that applies to it:
+//! `connectors!`, `sections!` for [`SourceSection`] and/or [`TargetSection`], and, when it has a
+//! sandbox, [`SandboxCommand`] and [`LocalSandbox`] (whose arms are the glue between a sandbox
+//! and its connector's settings, which neither crate may depend on the other for). The
+//! registry's tests (in `tests/`) check the lists agree with each connector's [`Registration`].
+
+use std::sync::LazyLock;
+
+use anyhow::Context;
+use clap::builder::PossibleValue;
+use deskmove_chatwoot_sandbox::RunningSandbox as ChatwootSandbox;
+use deskmove_core::Registration;
+use deskmove_core::config::TokenSource;
+use deskmove_intercom_sandbox::RunningSandbox as IntercomSandbox;
+use deskmove_sandbox::Sandbox;
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer};
+use url::Url;
+
+use crate::commands::sandbox::serve;
+
+/// Declares [`Connector`], [`connectors`] and `Connector::registration` from one line per
+/// connector crate.
+macro_rules! connectors {
+    ($($(#[$doc:meta])* $variant:ident => $krate:ident),+ $(,)?) => {
+        /// A connector deskmove has.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Connector {
+            $($(#[$doc])* $variant,)+
+        }
+
+        /// Every connector, in the order help and `deskmove connectors` list them. The first
+        /// source and the first target are the default pair.
+        pub fn connectors() -> &'static [Connector] {
+            &[$(Connector::$variant),+]
+        }
+
+        impl Connector {
+            /// What the connector's crate says about itself.
+            pub fn registration(self) -> Registration {
+                match self {
+                    $(Self::$variant => $krate::registration(),)+
+                }
+            }
+        }
+    };
+}
+
+connectors! {
+    /// `deskmove-intercom`.
+    Intercom => deskmove_intercom,
+    /// `deskmove-chatwoot`.
+    Chatwoot => deskmove_chatwoot,
+}
+
+impl Connector {
+    /// The name in `deskmove.toml` and on the command line.
+    pub fn name(self) -> &'static str {
+        self.registration().name
+    }
+
+    /// How people write the product's name.
+    pub fn display_name(self) -> &'static str {
+        self.registration().display_name
+    }
+}
+
+/// The pair `init`, `demo` and the help use when none is named: the first source and the first
+/// target of [`connectors`].
+pub fn default_pair() -> (Connector, Connector) {
+    let first = |role: fn(&Registration) -> bool| {
+        connectors()
+            .iter()
+            .copied()
+            .find(|c| role(&c.registration()))
+            .expect("the registry has a source and a target")
+    };
+    (
+        first(Registration::is_source),
+        first(Registration::is_target),
+    )
+}
+
+/// `deskmove init --from <source> --to <target>` for the default pair.
+pub fn init_command() -> String {
+    let (source, target) = default_pair();
+    format!(
+        "deskmove init --from {} --to {}",
+        source.name(),
+        target.name()
+    )
+}
+
+/// A connector that can be a source, as `--from` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceName(pub Connector);
+
+/// A connector that can be a target, as `--to` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetName(pub Connector);
+
+static SOURCE_NAMES: LazyLock<Vec<SourceName>> = LazyLock::new(|| {
+    connectors()
+        .iter()
+        .filter(|c| c.registration().is_source())
+        .map(|&c| SourceName(c))
+        .collect()
+});
+
+static TARGET_NAMES: LazyLock<Vec<TargetName>> = LazyLock::new(|| {
+    connectors()
+        .iter()
+        .filter(|c| c.registration().is_target())
+        .map(|&c| TargetName(c))
+        .collect()
+});
+
+fn possible_value(connector: Connector) -> PossibleValue {
+    let registration = connector.registration();
+    PossibleValue::new(registration.name).help(registration.display_name)
+}
+
+impl clap::ValueEnum for SourceName {
+    fn value_variants<'a>() -> &'a [Self] {
+        &SOURCE_NAMES
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(possible_value(self.0))
+    }
+}
+
+impl clap::ValueEnum for TargetName {
+    fn value_variants<'a>() -> &'a [Self] {
+        &TARGET_NAMES
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(possible_value(self.0))
+    }
+}
+
+/// Declares a `kind`-tagged section enum whose variants wrap each connector's own config
+/// struct, and the calls every such struct answers (`check`, `token_source`, `count_agents`).
+macro_rules! sections {
+    ($(#[$doc:meta])* $section:ident {
+        $($(#[$variant_doc:meta])* $variant:ident($config:ty)),+ $(,)?
+    }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        pub enum $section {
+            $($(#[$variant_doc])* $variant($config),)+
+        }
+
+        impl $section {
+            /// Reads the section's keys other than `kind` into the struct of the connector `kind`
+            /// names; `None` when no connector of this side has that name.
+            pub fn from_kind<'de, D: Deserializer<'de>>(
+                kind: &str,
+                section: D,
+            ) -> Option<Result<Self, D::Error>> {
+                $(if kind == Connector::$variant.name() {
+                    return Some(<$config>::deserialize(section).map(Self::$variant));
+                })+
+                None
+            }
+
+            /// The connector `kind` names.
+            pub fn connector(&self) -> Connector {
+                match self {
+                    $(Self::$variant(_) => Connector::$variant,)+
+                }
+            }
+
+            /// What is wrong with the section, one message per problem; empty when it can be used.
+            pub fn check(&self) -> Vec<String> {
+                match self {
+                    $(Self::$variant(config) => config.check(),)+
+                }
+            }
+
+            /// Where the token is read from.
+            pub fn token_source(&self) -> Result<TokenSource, String> {
+                match self {
+                    $(Self::$variant(config) => config.token_source(),)+
+                }
+            }
+
+            /// Lists the agents `token` can see: the settings and the token fit together.
+            pub async fn count_agents(&self, token: &SecretString) -> anyhow::Result<u64> {
+                match self {
+                    $(Self::$variant(config) => config
+                        .count_agents(token)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e)),)+
+                }
+            }
+        }
+    };
+}
+
+sections! {
+    /// `[source]`: `kind` picks the connector, whose crate owns every other key of the section.
+    SourceSection {
+        /// `kind = "intercom"`.
+        Intercom(deskmove_intercom::SourceConfig),
+    }
+}
+
+sections! {
+    /// `[target]`: `kind` picks the connector, whose crate owns every other key of the section.
+    TargetSection {
+        /// `kind = "chatwoot"`.
+        Chatwoot(deskmove_chatwoot::TargetConfig),
+    }
+}
+
+/// Which sandbox `deskmove sandbox` starts.
+#[derive(Debug, clap::Subcommand)]
+pub enum SandboxCommand {
+    /// A local Intercom serving a synthetic company: cursor, scroll and page pagination,
+    /// 10-second rate windows, the 500-part cap, expiring signed file URLs on a second port,
+    /// and switchable faults. Prints `base_url=… token=… files_url=…` when ready.
+    Intercom(deskmove_intercom_sandbox::SandboxArgs),
+    /// A local Chatwoot with Chatwoot's real rules: lower-cased unique emails, Liquid rendering of
+    /// agent replies, per-IP fixed-window limits with a bare 429, the per-conversation message
+    /// guard, auto-assignment and activity messages. Prints
+    /// `base_url=… token=… account_id=… platform_token=…`.
+    Chatwoot(deskmove_chatwoot_sandbox::SandboxArgs),
+}
+
+impl SandboxCommand {
+    /// Starts the chosen sandbox and serves until Ctrl-C or SIGTERM.
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self {
+            Self::Intercom(args) => serve::<IntercomSandbox>(Connector::Intercom, args).await,
+            Self::Chatwoot(args) => serve::<ChatwootSandbox>(Connector::Chatwoot, args).await,
+        }
+    }
+}
+
+/// The size of the synthetic company a source sandbox serves in the demo.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoWorld {
+    /// Same seed and sizes, same company, byte for byte.
+    pub seed: u64,
+    /// Conversations in the company.
+    pub conversations: u64,
+    /// Contacts in the company.
+    pub contacts: u64,
+}
+
+/// A connector's sandbox, running (enum dispatch over each sandbox crate's type).
+#[derive(Debug)]
+pub enum LocalSandbox {
+    /// A local Intercom.
+    Intercom(IntercomSandbox),
+    /// A local Chatwoot.
+    Chatwoot(ChatwootSandbox),
+}
+
+impl LocalSandbox {
+    /// Starts `connector`'s sandbox; a source's serves `world`.
+    pub async fn start(connector: Connector, world: DemoWorld) -> anyhow::Result<Self> {
+        let context = || format!("cannot start the {} sandbox", connector.display_name());
+        Ok(match connector {
+            Connector::Intercom => Self::Intercom(
+                IntercomSandbox::start(deskmove_intercom_sandbox::SandboxArgs {
+                    seed: world.seed,
+                    conversations: world.conversations,
+                    contacts: world.contacts,
+                    ..Default::default()
+                })
+                .await
+                .with_context(context)?,
+            ),
+            Connector::Chatwoot => Self::Chatwoot(
+                ChatwootSandbox::start(Default::default())
+                    .await
+                    .with_context(context)?,
+            ),
+        })
+    }
+
+    /// Whose sandbox it is.
+    pub fn connector(&self) -> Connector {
+        match self {
+            Self::Intercom(_) => Connector::Intercom,
+            Self::Chatwoot(_) => Connector::Chatwoot,
+        }
+    }
+
+    /// The API base URL.
+    pub fn base_url(&self) -> Url {
+        match self {
+            Self::Intercom(s) => s.base_url(),
+            Self::Chatwoot(s) => s.base_url(),
+        }
+    }
+
+    /// The token the sandbox accepts.
+    pub fn token(&self) -> SecretString {
+        let token = match self {
+            Self::Intercom(s) => s.token(),
+            Self::Chatwoot(s) => s.token(),
+        };
+        SecretString::from(token.to_owned())
+    }
+
+    /// `base_url=… token=… [extras]`.
+    pub fn ready_line(&self) -> String {
+        match self {
+            Self::Intercom(s) => s.ready_line(),
+            Self::Chatwoot(s) => s.ready_line(),
+        }
+    }
+
+    /// A source's world totals or a target's state.
+    pub fn inspect(&self) -> serde_json::Value {
+        match self {
+            Self::Intercom(s) => s.inspect(),
+            Self::Chatwoot(s) => s.inspect(),
+        }
+    }
+
+    /// How many agents a complete listing through the API must show, when the sandbox serves a
+    /// synthetic company (current agents only; departed ones still author history).
+    pub fn expected_agents(&self) -> Option<u64> {
+        match self {
+            Self::Intercom(s) => {
+                let totals = s.world().totals();
+                Some(totals.agents - totals.agents_departed)
+            }
+            Self::Chatwoot(_) => None,
+        }
+    }
+
+    /// `[source]` settings pointing at this sandbox, when its connector can be a source.
+    pub fn source_section(&self) -> Option<SourceSection> {
+        match self {
+            Self::Intercom(s) => Some(SourceSection::Intercom(
+                deskmove_intercom::SourceConfig::at(s.base_url()),
+            )),
+            Self::Chatwoot(_) => None,
+        }
+    }
+
+    /// `[target]` settings pointing at this sandbox, when its connector can be a target.
+    pub fn target_section(&self) -> Option<TargetSection> {
+        match self {
+            Self::Intercom(_) => None,
+            Self::Chatwoot(s) => Some(TargetSection::Chatwoot(
+                deskmove_chatwoot::TargetConfig::at(s.base_url(), s.account_id()),
+            )),
+        }
+    }
+
+    /// Stops every server of the sandbox.
+    pub async fn shutdown(self) {
+        match self {
+            Self::Intercom(s) => s.shutdown().await,
+            Self::Chatwoot(s) => s.shutdown().await,
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! `[source]` with `kind = "intercom"`: where the Intercom workspace is and how to reach it.
+//! These doc comments are the user documentation of each setting.
+
+use std::path::PathBuf;
+
+use deskmove_core::config::{HttpOverrides, InlineToken, TokenSource, with_overrides};
+use deskmove_http::HostPolicy;
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+/// The US host, which answers for workspaces hosted in the US.
+///
+/// ../shared/research/intercom-api.md §1: the API has three regional hosts, US
+/// `https://api.intercom.io`, EU `https://api.eu.intercom.io` and AU `https://api.au.intercom.io`;
+/// a workspace answers only on its own region's host.
+pub const DEFAULT_BASE_URL: &str = "https://api.intercom.io/";
+
+/// The `[source]` settings `deskmove init` writes after `kind = "intercom"`. It parses as it is.
+pub const SOURCE_TEMPLATE: &str = r#"# Intercom region: https://api.intercom.io (US), https://api.eu.intercom.io (EU),
+# https://api.au.intercom.io (AU).
+base_url = "https://api.intercom.io"
+# The environment variable holding an Intercom access token with read scopes.
+token_env = "INTERCOM_TOKEN"
+# Call budget and retries default to Intercom's documented limits (10,000 calls/min per app, in
+# 10-second windows; deskmove uses 9,000). Lower it when other integrations share the workspace:
+# [source.http]
+# calls_per_minute = 5000
+"#;
+
+/// The Intercom workspace history is read from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// The API address of your workspace's region: `https://api.intercom.io` (US, the default),
+    /// `https://api.eu.intercom.io` (EU) or `https://api.au.intercom.io` (AU).
+    #[serde(default = "default_base_url")]
+    pub base_url: Url,
+    /// The name of the environment variable holding an Intercom access token with read scopes
+    /// (Settings > Developers > your app > Authentication).
+    pub token_env: Option<String>,
+    /// A file holding the token instead; it must be readable by you only (mode 0600).
+    pub token_file: Option<PathBuf>,
+    /// How politely to call Intercom: call budget, timeouts, retries. Leave it out to use
+    /// Intercom's documented limits; set only what you want to change, e.g. `[source.http]`
+    /// `calls_per_minute = 3000` when other integrations share the workspace's budget.
+    #[serde(default)]
+    pub http: Option<HttpOverrides>,
+    /// Never used: tokens are not accepted inline; present to say so when someone tries.
+    #[serde(default)]
+    token: InlineToken,
+}
+
+fn default_base_url() -> Url {
+    Url::parse(DEFAULT_BASE_URL).expect("the default address is a URL")
+}
+
+impl SourceConfig {
+    /// Settings pointing at `base_url` (a sandbox, say), with the documented limits and no
+    /// token place: the caller holds the token.
+    pub fn at(base_url: Url) -> Self {
+        Self {
+            base_url,
+            token_env: None,
+            token_file: None,
+            http: None,
+            token: InlineToken::default(),
+        }
+    }
+
+    /// What is wrong with the settings, one message per problem naming the key to change;
+    /// empty when they can be used.
+    pub fn check(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Err(message) = self.token_source() {
+            problems.push(message);
+        }
+        if !matches!(self.base_url.scheme(), "https" | "http") {
+            problems.push(format!(
+                "[source] `base_url` must be an https:// address, e.g. {DEFAULT_BASE_URL}"
+            ));
+        }
+        if let Err(message) = self.host_policy() {
+            problems.push(format!("[source.http]: {message}"));
+        }
+        problems
+    }
+
+    /// Where the token is read from.
+    pub fn token_source(&self) -> Result<TokenSource, String> {
+        TokenSource::from_settings(
+            "source",
+            "Intercom",
+            self.token_env.as_deref(),
+            self.token_file.as_deref(),
+            self.token,
+        )
+    }
+
+    /// Lists the workspace's current teammates with `token`: the address, the region and the
+    /// token fit together.
+    pub async fn count_agents(
+        &self,
+        token: &SecretString,
+    ) -> Result<u64, Box<dyn std::error::Error + Send + Sync>> {
+        let client = crate::client::connect(&self.base_url, self.host_policy()?, token)?;
+        Ok(crate::client::count_agents(&client).await?)
+    }
+
+    /// Intercom's limits ([`crate::host_policy`]) with the user's `[source.http]` laid over them.
+    pub fn host_policy(&self) -> Result<HostPolicy, String> {
+        let policy = with_overrides(&crate::host_policy(), self.http.as_ref())?;
+        policy.validate().map_err(|e| e.to_string())?;
+        Ok(policy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<SourceConfig, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    #[test]
+    fn the_template_parses_and_checks_clean() {
+        let config = parse(SOURCE_TEMPLATE).unwrap();
+        assert!(config.check().is_empty(), "{:?}", config.check());
+        assert_eq!(
+            config.token_source().unwrap(),
+            TokenSource::Env("INTERCOM_TOKEN".into())
+        );
+    }
+
+    #[test]
+    fn the_us_host_is_the_default() {
+        let config = parse("token_env = \"T\"\n").unwrap();
+        assert_eq!(config.base_url.as_str(), DEFAULT_BASE_URL);
+        assert_eq!(config.host_policy().unwrap(), crate::host_policy());
+    }
+
+    #[test]
+    fn http_settings_override_only_what_they_name() {
+        let config = parse(
+            "token_env = \"T\"\nhttp = { calls_per_minute = 3000, request_timeout = \"20s\" }\n",
+        )
+        .unwrap();
+        let policy = config.host_policy().unwrap();
+        assert_eq!(policy.calls_per_minute, 3000);
+        assert_eq!(policy.request_timeout, std::time::Duration::from_secs(20));
+        assert_eq!(policy.fixed_window_secs, Some(10), "the window is kept");
+
+        let zero = parse("token_env = \"T\"\nhttp = { calls_per_minute = 0 }\n").unwrap();
+        let problems = zero.check();
+        assert!(
+            problems[0].contains("[source.http]") && problems[0].contains("calls_per_minute"),
+            "{problems:?}"
+        );
+        let typo = parse("token_env = \"T\"\nhttp = { calls_per_minit = 10 }\n").unwrap();
+        assert!(
+            typo.check()[0].contains("calls_per_minit"),
+            "{:?}",
+            typo.check()
+        );
+    }
+
+    #[test]
+    fn unknown_settings_are_refused_by_name() {
+        let err = parse("token_env = \"T\"\naccount_id = 1\n").unwrap_err();
+        assert!(
+            err.to_string().contains("unknown field `account_id`"),
+            "{err}"
+        );
+    }
+}
