@@ -53,7 +53,9 @@ pub(crate) fn parse_error_kind(s: &str) -> Result<ErrorKind, StoreError> {
 }
 
 pub(crate) fn parse_outcome(s: &str) -> Result<Outcome, StoreError> {
-    s.parse::<Outcome>().ok().ok_or_else(|| StoreError::Corrupt(format!("unknown outcome `{s}`")))
+    s.parse::<Outcome>()
+        .ok()
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown outcome `{s}`")))
 }
 
 pub(crate) fn parse_time(s: &str) -> Result<Timestamp, StoreError> {
