@@ -1,6 +1,6 @@
-//! The store's tests, one binary with a module per area (they share `common`'s fixtures). The blob
-//! store's tests are their own binary (`blob.rs`).
+//! The store's tests, one binary with a module per area (they share `common`'s fixtures).
 
+mod blob;
 mod common;
 mod crash;
 mod idempotence;

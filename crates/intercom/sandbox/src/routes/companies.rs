@@ -139,7 +139,7 @@ pub(crate) async fn companies_scroll(
     }
     let mut scroll = match q.scroll_param.as_deref().filter(|p| !p.is_empty()) {
         None if guard.is_some() => {
-            // Exact body UNVERIFIED (§11); HTTP 400 "scroll already exists for this app" per intercom-ruby #292.
+            // Exact body UNVERIFIED (§11); HTTP 400 "scroll already exists for this app" (../shared/research/intercom-api.md §9).
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "scroll_exists",
