@@ -15,6 +15,7 @@ use deskmove_core::Registration;
 use deskmove_core::config::TokenSource;
 use deskmove_intercom_sandbox::RunningSandbox as IntercomSandbox;
 use deskmove_sandbox::Sandbox;
+use deskmove_zendesk_sandbox::RunningSandbox as ZendeskSandbox;
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
 use url::Url;
@@ -53,6 +54,8 @@ connectors! {
     Intercom => deskmove_intercom,
     /// `deskmove-chatwoot`.
     Chatwoot => deskmove_chatwoot,
+    /// `deskmove-zendesk`.
+    Zendesk => deskmove_zendesk,
 }
 
 impl Connector {
@@ -207,6 +210,8 @@ sections! {
     SourceSection {
         /// `kind = "intercom"`.
         Intercom(deskmove_intercom::SourceConfig),
+        /// `kind = "zendesk"`.
+        Zendesk(deskmove_zendesk::SourceConfig),
     }
 }
 
@@ -230,6 +235,12 @@ pub enum SandboxCommand {
     /// guard, auto-assignment and activity messages. Prints
     /// `base_url=… token=… account_id=… platform_token=…`.
     Chatwoot(deskmove_chatwoot_sandbox::SandboxArgs),
+    /// A local Zendesk Support serving a synthetic company: Basic `email/token` and Bearer
+    /// sign-in, cursor and time-based incremental exports with their one-minute lag and boundary
+    /// duplicates, archived tickets only in the exports, cursor and offset comment pages, the
+    /// account and 10-per-minute export buckets with every 429 shape, and attachments redirected
+    /// to a pre-signed second port. Prints `base_url=… token=… email=… files_url=…`.
+    Zendesk(deskmove_zendesk_sandbox::SandboxArgs),
 }
 
 impl SandboxCommand {
@@ -238,6 +249,7 @@ impl SandboxCommand {
         match self {
             Self::Intercom(args) => serve::<IntercomSandbox>(Connector::Intercom, args).await,
             Self::Chatwoot(args) => serve::<ChatwootSandbox>(Connector::Chatwoot, args).await,
+            Self::Zendesk(args) => serve::<ZendeskSandbox>(Connector::Zendesk, args).await,
         }
     }
 }
@@ -260,6 +272,8 @@ pub enum LocalSandbox {
     Intercom(IntercomSandbox),
     /// A local Chatwoot.
     Chatwoot(ChatwootSandbox),
+    /// A local Zendesk.
+    Zendesk(ZendeskSandbox),
 }
 
 impl LocalSandbox {
@@ -282,6 +296,16 @@ impl LocalSandbox {
                     .await
                     .with_context(context)?,
             ),
+            Connector::Zendesk => Self::Zendesk(
+                ZendeskSandbox::start(deskmove_zendesk_sandbox::SandboxArgs {
+                    seed: world.seed,
+                    tickets: world.conversations,
+                    contacts: world.contacts,
+                    ..Default::default()
+                })
+                .await
+                .with_context(context)?,
+            ),
         })
     }
 
@@ -290,6 +314,7 @@ impl LocalSandbox {
         match self {
             Self::Intercom(_) => Connector::Intercom,
             Self::Chatwoot(_) => Connector::Chatwoot,
+            Self::Zendesk(_) => Connector::Zendesk,
         }
     }
 
@@ -298,6 +323,7 @@ impl LocalSandbox {
         match self {
             Self::Intercom(s) => s.base_url(),
             Self::Chatwoot(s) => s.base_url(),
+            Self::Zendesk(s) => s.base_url(),
         }
     }
 
@@ -306,6 +332,7 @@ impl LocalSandbox {
         let token = match self {
             Self::Intercom(s) => s.token(),
             Self::Chatwoot(s) => s.token(),
+            Self::Zendesk(s) => s.token(),
         };
         SecretString::from(token.to_owned())
     }
@@ -315,6 +342,7 @@ impl LocalSandbox {
         match self {
             Self::Intercom(s) => s.ready_line(),
             Self::Chatwoot(s) => s.ready_line(),
+            Self::Zendesk(s) => s.ready_line(),
         }
     }
 
@@ -323,6 +351,7 @@ impl LocalSandbox {
         match self {
             Self::Intercom(s) => s.inspect(),
             Self::Chatwoot(s) => s.inspect(),
+            Self::Zendesk(s) => s.inspect(),
         }
     }
 
@@ -334,6 +363,12 @@ impl LocalSandbox {
                 let totals = s.world().totals();
                 Some(totals.agents - totals.agents_departed)
             }
+            // Zendesk lists its automation user among the agents (role `agent`).
+            Self::Zendesk(s) => {
+                let totals = s.inspect();
+                let n = |key: &str| totals[key].as_u64();
+                Some(n("agents")? - n("agents_deleted")? + n("automation_users")?)
+            }
             Self::Chatwoot(_) => None,
         }
     }
@@ -344,6 +379,9 @@ impl LocalSandbox {
             Self::Intercom(s) => Some(SourceSection::Intercom(
                 deskmove_intercom::SourceConfig::at(s.base_url()),
             )),
+            Self::Zendesk(s) => Some(SourceSection::Zendesk(
+                deskmove_zendesk::SourceConfig::at(s.base_url()).with_email(s.email()),
+            )),
             Self::Chatwoot(_) => None,
         }
     }
@@ -351,7 +389,7 @@ impl LocalSandbox {
     /// `[target]` settings pointing at this sandbox, when its connector can be a target.
     pub fn target_section(&self) -> Option<TargetSection> {
         match self {
-            Self::Intercom(_) => None,
+            Self::Intercom(_) | Self::Zendesk(_) => None,
             Self::Chatwoot(s) => Some(TargetSection::Chatwoot(
                 deskmove_chatwoot::TargetConfig::at(s.base_url(), s.account_id()),
             )),
@@ -363,6 +401,36 @@ impl LocalSandbox {
         match self {
             Self::Intercom(s) => s.shutdown().await,
             Self::Chatwoot(s) => s.shutdown().await,
+            Self::Zendesk(s) => s.shutdown().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The glue each `LocalSandbox` arm adds: the source settings it builds reach its sandbox,
+    /// and the agents listed through them are the ones its world expects.
+    #[tokio::test]
+    async fn every_source_sandbox_answers_its_own_settings() {
+        let world = DemoWorld {
+            seed: 7,
+            conversations: 5,
+            contacts: 5,
+        };
+        for &connector in connectors() {
+            if !connector.registration().is_source() {
+                continue;
+            }
+            let sandbox = LocalSandbox::start(connector, world).await.unwrap();
+            let section = sandbox.source_section().unwrap();
+            assert_eq!(section.connector(), connector);
+            let listed = section.count_agents(&sandbox.token()).await.unwrap();
+            assert_eq!(Some(listed), sandbox.expected_agents(), "{connector:?}");
+            let wrong = SecretString::from("wrong".to_owned());
+            assert!(section.count_agents(&wrong).await.is_err(), "{connector:?}");
+            sandbox.shutdown().await;
         }
     }
 }

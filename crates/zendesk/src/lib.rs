@@ -1,10 +1,94 @@
 //! The Zendesk connector: it will hold the Zendesk Support source (configuration, client, wire
 //! types, mapping to canonical records and extraction through the incremental exports). Today it
-//! is an empty shell.
+//! has its registration, its call limits, its `[source]` settings and the client's sign-in.
 //!
 //! Its tests run against `deskmove-zendesk-sandbox`, a local Zendesk serving the synthetic
 //! company, which is a separate crate so the oracle stays independent of the code it checks.
 #![deny(missing_docs)]
 
+pub mod client;
+pub mod config;
+
+pub use config::SourceConfig;
+use deskmove_core::Registration;
+use deskmove_http::HostPolicy;
+
 /// The connector's name in `deskmove.toml`, on the command line and in source keys.
 pub const NAME: &str = "zendesk";
+
+/// What deskmove knows about this connector.
+pub fn registration() -> Registration {
+    Registration {
+        name: NAME,
+        display_name: "Zendesk",
+        source_template: Some(config::SOURCE_TEMPLATE),
+        target_template: None,
+        load_paths: &[],
+        sandbox: true,
+        token_help: "Admin Center > Apps and integrations > APIs > Zendesk API (an admin's token)",
+        mapping_docs: &[],
+    }
+}
+
+/// The account-wide limit of Zendesk's smallest plan, in calls per minute.
+///
+/// ../shared/research/zendesk-freshdesk-helpscout.md §1.4: Team 200, Growth 400, Professional
+/// 400, Enterprise 700, High Volume API add-on 2,500 per minute, account-wide.
+pub const LOWEST_PLAN_CALLS_PER_MINUTE: u32 = 200;
+
+/// The incremental exports' own limit, in calls per minute (§1.4: "up to 10 requests per
+/// minute to these endpoints", apart from the account bucket).
+pub const INCREMENTAL_CALLS_PER_MINUTE: u32 = 10;
+
+/// Zendesk's account bucket, sized for any plan.
+///
+/// deskmove cannot see the plan, so it budgets under the smallest one (Team, 200/min, §1.4):
+/// 180/min plus a burst of 10 keeps any minute at 190, leaving room for the account's other
+/// integrations; Enterprise users may raise `calls_per_minute` to about 630 in `[source.http]`.
+/// Zendesk counts per minute (`ratelimit-reset` is seconds to the minute's end) and some 429s
+/// carry no `Retry-After` (§1.4), so a bare 429 waits for the next minute.
+pub fn host_policy() -> HostPolicy {
+    HostPolicy {
+        calls_per_minute: 180,
+        burst: 10,
+        fixed_window_secs: Some(60),
+        ..HostPolicy::default()
+    }
+}
+
+/// The incremental exports' budget, for a client of their own: 8/min with no burst keeps any
+/// minute at 9, under their separate 10/min (§1.4). Those calls count against the account
+/// bucket too.
+pub fn incremental_policy() -> HostPolicy {
+    HostPolicy {
+        calls_per_minute: 8,
+        burst: 1,
+        ..host_policy()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_stays_under_the_smallest_plan() {
+        // At most burst + rate × 60 s calls in any minute, under Team's 200.
+        let policy = host_policy();
+        assert!(policy.burst + policy.calls_per_minute < LOWEST_PLAN_CALLS_PER_MINUTE);
+        assert_eq!(policy.fixed_window_secs, Some(60));
+        policy.validate().unwrap();
+
+        let incremental = incremental_policy();
+        assert!(incremental.burst + incremental.calls_per_minute < INCREMENTAL_CALLS_PER_MINUTE);
+        incremental.validate().unwrap();
+    }
+
+    #[test]
+    fn the_registration_is_a_source_with_a_sandbox() {
+        let registration = registration();
+        assert_eq!(registration.name, NAME);
+        assert!(registration.is_source() && !registration.is_target());
+        assert!(registration.sandbox);
+    }
+}

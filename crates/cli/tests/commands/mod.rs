@@ -100,6 +100,52 @@ fn init_then_status_explains_what_to_do_next() {
 }
 
 #[test]
+fn init_from_zendesk_to_chatwoot_writes_a_config_status_reads() {
+    let dir = Dir::new();
+    let run = dir
+        .deskmove(&["init", "--from", "zendesk", "--to", "chatwoot"])
+        .expect_code(0);
+    let err = run.stderr();
+    assert!(err.contains("export ZENDESK_TOKEN"), "{err}");
+    assert!(err.contains("`deskmove sandbox zendesk`"), "{err}");
+    let written = dir.read("deskmove.toml");
+    assert!(written.contains("kind = \"zendesk\""), "{written}");
+    assert!(written.contains("base_url = \"https://"), "{written}");
+    assert!(written.contains("email = "), "{written}");
+
+    let out = dir.deskmove(&["status"]).expect_code(0).stdout();
+    assert!(out.contains("deskmove: zendesk → chatwoot"), "{out}");
+    assert!(out.contains("$ZENDESK_TOKEN is not set"), "{out}");
+    assert!(out.contains("$CHATWOOT_TOKEN is not set"), "{out}");
+
+    let secret = "zd-test-8b1e2d";
+    let done = dir
+        .command(&["status"])
+        .env("ZENDESK_TOKEN", secret)
+        .env("CHATWOOT_TOKEN", secret)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&done.stdout);
+    assert!(text.contains("The set-up is complete"), "{text}");
+    assert!(!text.contains(secret), "tokens never appear in output");
+
+    // A plain-http address elsewhere than this machine is refused by name.
+    dir.write(
+        "deskmove.toml",
+        &written.replace(
+            "https://yourcompany.zendesk.com",
+            "http://yourcompany.zendesk.com",
+        ),
+    );
+    let refused = dir.deskmove(&["status"]).expect_code(2);
+    assert!(
+        refused.stderr().contains("`base_url`"),
+        "{}",
+        refused.stderr()
+    );
+}
+
+#[test]
 fn status_shows_what_the_store_holds_as_text_and_json() {
     use deskmove_core::model::Tag;
     use deskmove_core::{ErrorKind, Problem, Record, RecordKind, SourceKey, Stage};
@@ -227,6 +273,54 @@ fn sandbox_intercom_prints_its_address_and_token_then_serves() {
     });
     assert_eq!(ok, 200);
     assert_eq!(refused, 401);
+}
+
+#[test]
+fn sandbox_zendesk_prints_its_address_credentials_and_file_host_then_serves() {
+    let dir = Dir::new();
+    let (_child, line) = start_sandbox(
+        &dir,
+        &[
+            "sandbox",
+            "zendesk",
+            "--port",
+            "0",
+            "--tickets",
+            "5",
+            "--contacts",
+            "5",
+        ],
+    );
+    let base = format!("{}/", field(&line, "base_url").trim_end_matches('/'));
+    let (token, email) = (field(&line, "token"), field(&line, "email"));
+    assert!(
+        field(&line, "files_url").starts_with("http://127.0.0.1:"),
+        "{line}"
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (basic, bearer, refused) = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let me = format!("{base}api/v2/users/me.json");
+        let status = |request: reqwest::RequestBuilder| async move {
+            request.send().await.unwrap().status().as_u16()
+        };
+        (
+            status(
+                client
+                    .get(&me)
+                    .basic_auth(format!("{email}/token"), Some(token)),
+            )
+            .await,
+            status(client.get(&me).bearer_auth(token)).await,
+            status(
+                client
+                    .get(&me)
+                    .basic_auth(format!("{email}/token"), Some("wrong")),
+            )
+            .await,
+        )
+    });
+    assert_eq!((basic, bearer, refused), (200, 200, 401));
 }
 
 #[test]

@@ -47,6 +47,7 @@ impl Dir {
             .current_dir(self.path())
             .env_remove("INTERCOM_TOKEN")
             .env_remove("CHATWOOT_TOKEN")
+            .env_remove("ZENDESK_TOKEN")
             .env_remove("DESKMOVE_LOG")
             .env("NO_COLOR", "1");
         cmd
