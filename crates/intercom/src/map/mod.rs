@@ -1,0 +1,3 @@
+//! Pure functions between Intercom's wire shapes and canonical records.
+
+pub mod to_canonical;

@@ -1,0 +1,4 @@
+//! The Intercom source against its sandbox: one test binary, modules inside.
+
+mod export;
+mod support;
