@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use deskmove_core::config::TokenSource;
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::registry::{SourceSection, TargetSection};
@@ -192,6 +194,38 @@ impl Config {
             path: path.to_owned(),
             message: problems.join("\n  "),
         })
+    }
+}
+
+/// Reads the token from where `place` says, after the same checks `deskmove status` makes (set,
+/// non-empty, a file private to its owner). The error says what to do and never holds the token.
+pub fn read_token(place: &TokenSource, dir: &Path, vendor: &str) -> Result<SecretString, String> {
+    place.locate(dir, vendor)?;
+    let text = match place {
+        TokenSource::Env(var) => std::env::var(var).map_err(|_| {
+            format!("${var} does not hold valid UTF-8 text; put the {vendor} token there")
+        })?,
+        TokenSource::File(file) => {
+            let path = dir.join(file);
+            std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?
+        }
+    };
+    // A file usually ends with a newline; no token has surrounding spaces.
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(format!(
+            "the {vendor} token is empty; {}",
+            place_hint(place)
+        ));
+    }
+    Ok(SecretString::from(token.to_owned()))
+}
+
+fn place_hint(place: &TokenSource) -> String {
+    match place {
+        TokenSource::Env(var) => format!("set ${var}"),
+        TokenSource::File(file) => format!("write it to {}", file.display()),
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod commands;
 mod config;
+mod progress;
 mod registry;
 
 use std::path::PathBuf;
@@ -15,6 +16,8 @@ use clap::{Parser, Subcommand};
 const EXIT_FAILED: u8 = 1;
 /// Exit code: bad usage or configuration; nothing was changed.
 const EXIT_USAGE: u8 = 2;
+/// Exit code: finished, but some records were skipped or failed (each is listed with a reason).
+const EXIT_PROBLEMS: u8 = 3;
 
 const ABOUT: &str = "Move a company's whole customer-support history from one helpdesk to another, with nothing lost, nothing duplicated and nobody notified.";
 
@@ -28,6 +31,7 @@ fn after_help() -> String {
 Getting started:
   {init:<46}write a commented deskmove.toml
   {status:<46}check the set-up; see what is staged and why
+  {export:<46}read everything from {source_name} into the staging store
   {demo:<46}a local {source_name} and {target_name}, checked end to end
   {sandbox:<46}a local {source_name} to practise against
 
@@ -36,6 +40,7 @@ Tokens are read from the environment variables named in deskmove.toml, never fro
 Exit codes: 0 done; 1 failed; 2 bad usage or configuration (nothing changed);
 3 finished, but some records were skipped or failed (the report lists each with its reason).",
         status = "deskmove status",
+        export = "deskmove export",
         demo = "deskmove demo",
         source_name = source.display_name(),
         target_name = target.display_name(),
@@ -71,6 +76,10 @@ enum Command {
     /// Check the set-up and show what the staging store holds: per kind staged, loaded and
     /// failed, problems grouped by reason, stream positions and runs.
     Status(commands::status::StatusArgs),
+    /// Read everything from the source into the staging store, with its files. Resumable: a
+    /// re-run continues where the last one stopped, and a later one fetches only what changed.
+    /// Progress goes to stderr, the summary (or `--json`) to stdout.
+    Export(commands::export::ExportArgs),
     /// Start a faithful local stand-in for a vendor's API (for practice, tests and scripts).
     #[command(subcommand)]
     Sandbox(registry::SandboxCommand),
@@ -111,6 +120,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match cli.command {
             Command::Init(args) => commands::init::run(&cli.dir, &args)?,
             Command::Status(args) => commands::status::run(&cli.dir, &args).await?,
+            Command::Export(args) => return commands::export::run(&cli.dir, &args).await,
             Command::Sandbox(command) => command.run().await?,
             Command::Demo(args) => commands::demo::run(&args).await?,
             Command::Connectors(args) => commands::connectors::run(&args)?,

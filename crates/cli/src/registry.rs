@@ -11,10 +11,12 @@ use std::sync::LazyLock;
 use anyhow::Context;
 use clap::builder::PossibleValue;
 use deskmove_chatwoot_sandbox::RunningSandbox as ChatwootSandbox;
-use deskmove_core::Registration;
 use deskmove_core::config::TokenSource;
+use deskmove_core::{Classify, ErrorKind, Registration};
+use deskmove_engine::{Engine, EngineError, ExtractReport};
 use deskmove_intercom_sandbox::RunningSandbox as IntercomSandbox;
 use deskmove_sandbox::Sandbox;
+use deskmove_store::{RunId, Store};
 use deskmove_zendesk_sandbox::RunningSandbox as ZendeskSandbox;
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
@@ -215,6 +217,65 @@ sections! {
     }
 }
 
+/// Why a source could not be set up from its settings and token: nothing was read yet.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct SetupError {
+    /// `config` when the settings must change.
+    pub kind: ErrorKind,
+    /// What is wrong, naming the setting when there is one.
+    pub message: String,
+}
+
+impl SetupError {
+    fn from_classified<E: Classify + std::fmt::Display>(e: E) -> Self {
+        Self {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A source connector built from `[source]` and its token, ready for the engine.
+#[derive(Debug)]
+pub enum ExportSource {
+    /// `kind = "intercom"`.
+    Intercom(deskmove_intercom::IntercomSource),
+}
+
+impl SourceSection {
+    /// The connector's `impl Source` for these settings; a connector without an export yet is a
+    /// configuration error, never a panic.
+    pub fn export_source(&self, token: &SecretString) -> Result<ExportSource, SetupError> {
+        match self {
+            Self::Intercom(config) => deskmove_intercom::IntercomSource::new(config, token)
+                .map(ExportSource::Intercom)
+                .map_err(SetupError::from_classified),
+            Self::Zendesk(_) => Err(SetupError {
+                kind: ErrorKind::Config,
+                message: format!(
+                    "the {} export is not built yet; `deskmove status` and `deskmove sandbox {}` work today",
+                    Connector::Zendesk.display_name(),
+                    Connector::Zendesk.name()
+                ),
+            }),
+        }
+    }
+}
+
+impl ExportSource {
+    /// Runs the engine's extract phase over this source for `run`.
+    pub async fn extract<St: Store>(
+        &self,
+        engine: &Engine<'_, St>,
+        run: RunId,
+    ) -> Result<ExtractReport, EngineError> {
+        match self {
+            Self::Intercom(source) => engine.extract(run, source).await,
+        }
+    }
+}
+
 sections! {
     /// `[target]`: `kind` picks the connector, whose crate owns every other key of the section.
     TargetSection {
@@ -376,9 +437,17 @@ impl LocalSandbox {
     /// `[source]` settings pointing at this sandbox, when its connector can be a source.
     pub fn source_section(&self) -> Option<SourceSection> {
         match self {
-            Self::Intercom(s) => Some(SourceSection::Intercom(
-                deskmove_intercom::SourceConfig::at(s.base_url()),
-            )),
+            Self::Intercom(s) => {
+                let files = s.files_url();
+                let host = format!(
+                    "{}:{}",
+                    files.host_str().unwrap_or("127.0.0.1"),
+                    files.port_or_known_default().unwrap_or(80)
+                );
+                Some(SourceSection::Intercom(
+                    deskmove_intercom::SourceConfig::at(s.base_url()).with_file_host(host),
+                ))
+            }
             Self::Zendesk(s) => Some(SourceSection::Zendesk(
                 deskmove_zendesk::SourceConfig::at(s.base_url()).with_email(s.email()),
             )),
@@ -426,6 +495,11 @@ mod tests {
             let sandbox = LocalSandbox::start(connector, world).await.unwrap();
             let section = sandbox.source_section().unwrap();
             assert_eq!(section.connector(), connector);
+            // Its files host is allowed, so an export of the sandbox gets its attachments.
+            if let SourceSection::Intercom(config) = &section {
+                let host = &config.file_hosts[0];
+                assert!(sandbox.ready_line().contains(host.as_str()), "{host}");
+            }
             let listed = section.count_agents(&sandbox.token()).await.unwrap();
             assert_eq!(Some(listed), sandbox.expected_agents(), "{connector:?}");
             let wrong = SecretString::from("wrong".to_owned());

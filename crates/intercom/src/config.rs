@@ -9,6 +9,8 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
 
+use crate::extract::SourceOptions;
+
 /// The US host, which answers for workspaces hosted in the US.
 ///
 /// ../shared/research/intercom-api.md §1: the API has three regional hosts, US
@@ -46,6 +48,11 @@ pub struct SourceConfig {
     /// `calls_per_minute = 3000` when other integrations share the workspace's budget.
     #[serde(default)]
     pub http: Option<HttpOverrides>,
+    /// Extra hosts to download attachments from besides Intercom's own, as `host` or
+    /// `host:port` without scheme or path, e.g. `file_hosts = ["127.0.0.1:4567"]` for a
+    /// sandbox's `files_url`. Your token is never sent to them (nor to Intercom's file hosts).
+    #[serde(default)]
+    pub file_hosts: Vec<String>,
     /// Never used: tokens are not accepted inline; present to say so when someone tries.
     #[serde(default)]
     token: InlineToken,
@@ -64,8 +71,24 @@ impl SourceConfig {
             token_env: None,
             token_file: None,
             http: None,
+            file_hosts: Vec::new(),
             token: InlineToken::default(),
         }
+    }
+
+    /// These settings with `host` (`host:port`) allowed as a file host too.
+    pub fn with_file_host(mut self, host: impl Into<String>) -> Self {
+        self.file_hosts.push(host.into());
+        self
+    }
+
+    /// How the export reaches the workspace: the address, the call budget and the file hosts
+    /// (Intercom's own plus `file_hosts`).
+    pub fn options(&self) -> Result<SourceOptions, String> {
+        let mut options = SourceOptions::new(self.base_url.clone());
+        options.policy = self.host_policy()?;
+        options.file_hosts.extend(self.file_hosts.iter().cloned());
+        Ok(options)
     }
 
     /// What is wrong with the settings, one message per problem naming the key to change;
@@ -82,6 +105,11 @@ impl SourceConfig {
         }
         if let Err(message) = self.host_policy() {
             problems.push(format!("[source.http]: {message}"));
+        }
+        // Builds the credential-less file client: the one place host names are checked.
+        let files = SourceOptions::new(self.base_url.clone()).file_policy;
+        if let Err(e) = crate::client::connect_files(files, &self.file_hosts) {
+            problems.push(format!("[source] `file_hosts`: {e}"));
         }
         problems
     }
@@ -162,6 +190,27 @@ mod tests {
             typo.check()[0].contains("calls_per_minit"),
             "{:?}",
             typo.check()
+        );
+    }
+
+    #[test]
+    fn file_hosts_are_added_to_intercoms_own_and_checked() {
+        let config = parse("token_env = \"T\"\nfile_hosts = [\"127.0.0.1:4567\"]\n").unwrap();
+        assert!(config.check().is_empty(), "{:?}", config.check());
+        // The file client always allows Intercom's own hosts; the options carry the extras.
+        assert_eq!(config.options().unwrap().file_hosts, ["127.0.0.1:4567"]);
+        assert_eq!(
+            SourceConfig::at(config.base_url.clone())
+                .with_file_host("127.0.0.1:4567")
+                .file_hosts,
+            config.file_hosts
+        );
+
+        let url = parse("token_env = \"T\"\nfile_hosts = [\"http://127.0.0.1:4567/\"]\n").unwrap();
+        let problems = url.check();
+        assert!(
+            problems.len() == 1 && problems[0].contains("`file_hosts`"),
+            "{problems:?}"
         );
     }
 

@@ -220,13 +220,12 @@ pub struct IntercomSource {
 
 impl IntercomSource {
     /// The source for a `[source] kind = "intercom"` section and its token (what `deskmove
-    /// export` builds): Intercom's own file hosts only.
+    /// export` builds): Intercom's own file hosts plus the section's `file_hosts`.
     pub fn new(
         config: &crate::config::SourceConfig,
         token: &SecretString,
     ) -> Result<Self, IntercomError> {
-        let mut options = SourceOptions::new(config.base_url.clone());
-        options.policy = config.host_policy().map_err(IntercomError::Config)?;
+        let options = config.options().map_err(IntercomError::Config)?;
         Self::with_options(options, token)
     }
 

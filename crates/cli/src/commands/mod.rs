@@ -2,6 +2,7 @@
 
 pub mod connectors;
 pub mod demo;
+pub mod export;
 pub mod init;
 pub mod sandbox;
 pub mod status;

@@ -1,5 +1,7 @@
 //! The commands, driven through the real binary.
 
+mod export;
+
 use crate::util::{Dir, field, start_sandbox};
 
 #[test]
