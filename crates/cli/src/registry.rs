@@ -23,6 +23,7 @@ use serde::{Deserialize, Deserializer};
 use url::Url;
 
 use crate::commands::sandbox::serve;
+use crate::config::NormalizeConfig;
 
 /// Declares [`Connector`], [`connectors`] and `Connector::registration` from one line per
 /// connector crate.
@@ -244,13 +245,24 @@ pub enum ExportSource {
 }
 
 impl SourceSection {
-    /// The connector's `impl Source` for these settings; a connector without an export yet is a
-    /// configuration error, never a panic.
-    pub fn export_source(&self, token: &SecretString) -> Result<ExportSource, SetupError> {
+    /// The connector's `impl Source` for these settings and the `[normalize]` rules; a connector
+    /// without an export yet is a configuration error, never a panic.
+    pub fn export_source(
+        &self,
+        token: &SecretString,
+        normalize: &NormalizeConfig,
+    ) -> Result<ExportSource, SetupError> {
         match self {
-            Self::Intercom(config) => deskmove_intercom::IntercomSource::new(config, token)
-                .map(ExportSource::Intercom)
-                .map_err(SetupError::from_classified),
+            Self::Intercom(config) => {
+                let mut options = config.options().map_err(|message| SetupError {
+                    kind: ErrorKind::Config,
+                    message,
+                })?;
+                options.phone_region = Some(normalize.default_phone_region.clone());
+                deskmove_intercom::IntercomSource::with_options(options, token)
+                    .map(ExportSource::Intercom)
+                    .map_err(SetupError::from_classified)
+            }
             Self::Zendesk(_) => Err(SetupError {
                 kind: ErrorKind::Config,
                 message: format!(

@@ -7,6 +7,7 @@
 //! Small reference lists (admins, teams, tags, attributes, segments, help center, companies) are
 //! read whole every run: unchanged records are no-ops in the store.
 
+use deskmove_core::normalize::phone::PhoneNormalizer;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -78,6 +79,9 @@ pub struct SourceOptions {
     pub per_page: u32,
     /// Conversation and ticket retrievals in flight at once; they share the one budget.
     pub concurrency: usize,
+    /// The country assumed for phone numbers written without an international prefix (ISO
+    /// 3166-1 alpha-2, e.g. `US`); `None` keeps only international numbers.
+    pub phone_region: Option<String>,
 }
 
 impl SourceOptions {
@@ -96,6 +100,7 @@ impl SourceOptions {
             file_hosts: Vec::new(),
             per_page: 150,
             concurrency: 16,
+            phone_region: None,
         }
     }
 }
@@ -216,6 +221,8 @@ pub struct IntercomSource {
     concurrency: usize,
     /// Teammates `/admins` lists: parts by anyone else are by departed teammates.
     admins: Arc<Mutex<Option<HashSet<String>>>>,
+    /// Reads national phone numbers in the configured default region.
+    phones: PhoneNormalizer,
 }
 
 impl IntercomSource {
@@ -238,11 +245,14 @@ impl IntercomSource {
             .map_err(IntercomError::Setup)?;
         let files = crate::client::connect_files(options.file_policy, &options.file_hosts)
             .map_err(IntercomError::Setup)?;
+        let phones = PhoneNormalizer::new(options.phone_region.as_deref())
+            .map_err(|e| IntercomError::Config(e.to_string()))?;
         Ok(Self {
             api: Api::new(http, files),
             per_page: options.per_page.clamp(1, 150),
             concurrency: options.concurrency.max(1),
             admins: Arc::new(Mutex::new(None)),
+            phones,
         })
     }
 
@@ -822,7 +832,7 @@ impl IntercomSource {
             }
             for ((c, r), d) in parsed.iter().zip(details) {
                 let (tags, companies, notes, notes_raw) = d?;
-                let (contact, problems) = map::contact(c, &tags, &companies, notes);
+                let (contact, problems) = map::contact(c, &tags, &companies, notes, &self.phones);
                 page.raw.push(raw(&contact.key, r));
                 if let Some(n) = notes_raw {
                     page.raw.push(Raw::new(

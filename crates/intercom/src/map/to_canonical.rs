@@ -240,6 +240,7 @@ pub fn contact(
     tags: &[String],
     companies: &[String],
     notes: Vec<Value>,
+    phones: &PhoneNormalizer,
 ) -> (Contact, Vec<Problem>) {
     let k = key(RecordKind::Contact, &c.id);
     let mut problems = Vec::new();
@@ -251,7 +252,7 @@ pub fn contact(
     });
     let phone_original = c.phone.clone().filter(|p| !p.trim().is_empty());
     let phone = phone_original.as_deref().and_then(|p| {
-        let n = PhoneNormalizer::new(None).ok()?.normalize(p);
+        let n = phones.normalize(p);
         problems.extend(n.problem(&k));
         n.e164
     });
