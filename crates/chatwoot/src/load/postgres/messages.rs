@@ -2,7 +2,7 @@
 //!
 //! Rows go in ordered by (conversation, `created_at`), so within a conversation ids grow with
 //! time: Chatwoot pages messages by id and shows them by `created_at`, and relies on the two
-//! agreeing (PR #8779; research/chatwoot.md §6 "messages"). A message older than one already in
+//! agreeing (../shared/research/chatwoot.md §0.1, §6). A message older than one already in
 //! its conversation cannot get a smaller id; it is written and reported (`message_out_of_order`).
 
 use std::collections::HashMap;
