@@ -70,16 +70,19 @@ pub async fn run(dir: &Path, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let token = read_token(&place, dir, connector.display_name())
         .map_err(|message| UsageError(format!("[source]: {message}")))?;
     // Before the store is touched: a setting that cannot work changes nothing.
-    let source = config.source.export_source(&token, &config.normalize).map_err(|e| {
-        if e.kind == ErrorKind::Config {
-            anyhow::Error::new(UsageError(e.message))
-        } else {
-            anyhow::Error::new(Stopped {
-                message: e.message,
-                advice: e.kind.solution().to_owned(),
-            })
-        }
-    })?;
+    let source = config
+        .source
+        .export_source(&token, &config.normalize)
+        .map_err(|e| {
+            if e.kind == ErrorKind::Config {
+                anyhow::Error::new(UsageError(e.message))
+            } else {
+                anyhow::Error::new(Stopped {
+                    message: e.message,
+                    advice: e.kind.solution().to_owned(),
+                })
+            }
+        })?;
 
     let store_path = dir.join(&config.store.path);
     if let Some(parent) = store_path.parent() {
