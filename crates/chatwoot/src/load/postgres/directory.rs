@@ -181,6 +181,44 @@ async fn find(
     })
 }
 
+/// A row deskmove already owns: `updated` when the ledger knew it, else `loaded` (a crashed
+/// earlier attempt created it and this run now owns it).
+fn owned(key: &SourceKey, id: i64, ledger_knew: bool) -> LoadResult {
+    if ledger_knew {
+        LoadResult::updated(key.clone(), id.to_string())
+    } else {
+        LoadResult::loaded(key.clone(), id.to_string())
+    }
+}
+
+/// Opens the batch's transaction and reads what provenance knows of its records in `table`.
+async fn begin<'c>(
+    client: &'c mut Client,
+    o: &PostgresOptions,
+    table: &str,
+    records: &[Record],
+) -> Result<(Transaction<'c>, HashMap<String, (i64, bool)>), PostgresError> {
+    let tx = client
+        .transaction()
+        .await
+        .map_err(PostgresError::db("starting a transaction"))?;
+    let keys: Vec<String> = records.iter().map(|r| marker(r.key())).collect();
+    let known = provenance(&tx, o, table, &keys).await?;
+    Ok((tx, known))
+}
+
+/// Records the batch's provenance in `table` and commits, so rows and provenance land together.
+async fn finish(
+    tx: Transaction<'_>,
+    o: &PostgresOptions,
+    table: &str,
+    rows: &[(i64, String, bool)],
+    what: &'static str,
+) -> Result<(), PostgresError> {
+    record_provenance(&tx, o, table, rows).await?;
+    tx.commit().await.map_err(PostgresError::db(what))
+}
+
 fn matched(key: &SourceKey, id: i64, what: &str) -> LoadResult {
     LoadResult::loaded(key.clone(), id.to_string()).with_problem(problem(
         key,
@@ -198,12 +236,7 @@ pub async fn labels(
     records: &[Record],
     refs: &impl Resolve,
 ) -> Result<Vec<LoadResult>, PostgresError> {
-    let tx = client
-        .transaction()
-        .await
-        .map_err(PostgresError::db("starting a transaction"))?;
-    let keys: Vec<String> = records.iter().map(|r| marker(r.key())).collect();
-    let known = provenance(&tx, o, "labels", &keys).await?;
+    let (tx, known) = begin(client, o, "labels", records).await?;
     let mut out = Vec::new();
     let mut prov = Vec::new();
     for r in records {
@@ -228,11 +261,7 @@ pub async fn labels(
                 )
                 .await
                 .map_err(PostgresError::db("updating a label"))?;
-                if ledger_knew {
-                    LoadResult::updated(t.key.clone(), id.to_string())
-                } else {
-                    LoadResult::loaded(t.key.clone(), id.to_string())
-                }
+                owned(&t.key, id, ledger_knew)
             }
             Found::Matched(id) => {
                 prov.push((id, marker(&t.key), false));
@@ -257,10 +286,7 @@ pub async fn labels(
             _ => result,
         });
     }
-    record_provenance(&tx, o, "labels", &prov).await?;
-    tx.commit()
-        .await
-        .map_err(PostgresError::db("committing labels"))?;
+    finish(tx, o, "labels", &prov, "committing labels").await?;
     Ok(out)
 }
 
@@ -271,12 +297,7 @@ pub async fn attribute_definitions(
     records: &[Record],
     refs: &impl Resolve,
 ) -> Result<Vec<LoadResult>, PostgresError> {
-    let tx = client
-        .transaction()
-        .await
-        .map_err(PostgresError::db("starting a transaction"))?;
-    let keys: Vec<String> = records.iter().map(|r| marker(r.key())).collect();
-    let known = provenance(&tx, o, "custom_attribute_definitions", &keys).await?;
+    let (tx, known) = begin(client, o, "custom_attribute_definitions", records).await?;
     let mut out = Vec::new();
     let mut prov = Vec::new();
     for r in records {
@@ -305,11 +326,7 @@ pub async fn attribute_definitions(
                 )
                 .await
                 .map_err(PostgresError::db("updating an attribute definition"))?;
-                if ledger_knew {
-                    LoadResult::updated(d.key.clone(), id.to_string())
-                } else {
-                    LoadResult::loaded(d.key.clone(), id.to_string())
-                }
+                owned(&d.key, id, ledger_knew)
             }
             Found::Matched(id) => {
                 prov.push((id, marker(&d.key), false));
@@ -331,10 +348,14 @@ pub async fn attribute_definitions(
             }
         });
     }
-    record_provenance(&tx, o, "custom_attribute_definitions", &prov).await?;
-    tx.commit()
-        .await
-        .map_err(PostgresError::db("committing attribute definitions"))?;
+    finish(
+        tx,
+        o,
+        "custom_attribute_definitions",
+        &prov,
+        "committing attribute definitions",
+    )
+    .await?;
     Ok(out)
 }
 
@@ -345,12 +366,7 @@ pub async fn canned_responses(
     records: &[Record],
     refs: &impl Resolve,
 ) -> Result<Vec<LoadResult>, PostgresError> {
-    let tx = client
-        .transaction()
-        .await
-        .map_err(PostgresError::db("starting a transaction"))?;
-    let keys: Vec<String> = records.iter().map(|r| marker(r.key())).collect();
-    let known = provenance(&tx, o, "canned_responses", &keys).await?;
+    let (tx, known) = begin(client, o, "canned_responses", records).await?;
     let account = o.account_id as i32;
     let mut out = Vec::new();
     let mut prov = Vec::new();
@@ -376,11 +392,7 @@ pub async fn canned_responses(
                 )
                 .await
                 .map_err(PostgresError::db("updating a canned response"))?;
-                if ledger_knew {
-                    LoadResult::updated(m.key.clone(), id.to_string())
-                } else {
-                    LoadResult::loaded(m.key.clone(), id.to_string())
-                }
+                owned(&m.key, id, ledger_knew)
             }
             Found::Matched(id) => {
                 prov.push((id, marker(&m.key), false));
@@ -411,9 +423,13 @@ pub async fn canned_responses(
             }
         });
     }
-    record_provenance(&tx, o, "canned_responses", &prov).await?;
-    tx.commit()
-        .await
-        .map_err(PostgresError::db("committing canned responses"))?;
+    finish(
+        tx,
+        o,
+        "canned_responses",
+        &prov,
+        "committing canned responses",
+    )
+    .await?;
     Ok(out)
 }
