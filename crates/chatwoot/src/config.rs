@@ -14,7 +14,8 @@ pub const TARGET_TEMPLATE: &str = r#"# Your Chatwoot: a self-hosted address, or 
 base_url = "https://chatwoot.example.com"
 # The account to write into: the number in /app/accounts/<id>/ of your Chatwoot's address bar.
 account_id = 1
-# How history is written: "api" (Chatwoot's REST API; Cloud and self-hosted).
+# How history is written: "api" (Chatwoot's REST API; Cloud and self-hosted), or "postgres"
+# (bulk writes into a self-hosted Chatwoot's own database; fill in [target.postgres] below).
 path = "api"
 # The environment variable holding an administrator's Chatwoot access token.
 token_env = "CHATWOOT_TOKEN"
@@ -22,6 +23,11 @@ token_env = "CHATWOOT_TOKEN"
 # [target.http]
 # calls_per_minute = 2700
 # request_timeout = "60s"
+# For path = "postgres":
+# [target.postgres]
+# database_url_env = "CHATWOOT_DATABASE_URL"
+# inbox_id = 1
+# storage_dir = "/var/lib/docker/volumes/chatwoot_storage_data/_data"
 "#;
 
 /// How history is written into Chatwoot.
@@ -31,15 +37,16 @@ pub enum LoadPath {
     /// Through Chatwoot's REST API, as an administrator: Chatwoot Cloud and self-hosted.
     #[default]
     Api,
-    /// Bulk writes into a self-hosted Chatwoot's own PostgreSQL tables (not available yet).
+    /// Bulk writes into a self-hosted Chatwoot's own PostgreSQL tables, with the original times
+    /// and authors (`[target.postgres]`).
     Postgres,
 }
 
 impl LoadPath {
     /// The paths that can be used today, the default first.
-    pub const AVAILABLE: &[LoadPath] = &[LoadPath::Api];
+    pub const AVAILABLE: &[LoadPath] = &[LoadPath::Api, LoadPath::Postgres];
     /// Their names, as `path = "…"` takes them.
-    pub const AVAILABLE_NAMES: &[&str] = &["api"];
+    pub const AVAILABLE_NAMES: &[&str] = &["api", "postgres"];
 
     /// The name, as `path = "…"` takes it (and as the ledger keys the target instance).
     pub fn as_str(self) -> &'static str {
@@ -61,12 +68,15 @@ pub struct TargetConfig {
     /// Chatwoot's address bar. Required.
     pub account_id: Option<u64>,
     /// How history is written: `"api"` (the default; Chatwoot's REST API, for Cloud and
-    /// self-hosted). `"postgres"`, bulk writes into a self-hosted Chatwoot's database, is not
-    /// available yet.
+    /// self-hosted) or `"postgres"` (bulk writes into a self-hosted Chatwoot's database, set up
+    /// in `[target.postgres]`).
     #[serde(default)]
     pub path: LoadPath,
+    /// The database path's settings (`path = "postgres"`).
+    #[serde(default)]
+    pub postgres: Option<PostgresSettings>,
     /// The name of the environment variable holding an administrator's access token
-    /// (Profile settings > Access token).
+    /// (Profile settings > Access token). Not needed on the database path.
     pub token_env: Option<String>,
     /// A file holding the token instead; it must be readable by you only (mode 0600).
     pub token_file: Option<PathBuf>,
@@ -88,6 +98,7 @@ impl TargetConfig {
             base_url: Some(base_url),
             account_id: Some(account_id),
             path: LoadPath::default(),
+            postgres: None,
             token_env: None,
             token_file: None,
             http: None,
@@ -99,7 +110,9 @@ impl TargetConfig {
     /// empty when they can be used.
     pub fn check(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        if let Err(message) = self.token_source() {
+        if self.needs_token()
+            && let Err(message) = self.token_source()
+        {
             problems.push(message);
         }
         match &self.base_url {
@@ -123,16 +136,25 @@ impl TargetConfig {
             ),
             Some(_) => {}
         }
-        if !LoadPath::AVAILABLE.contains(&self.path) {
-            problems.push(format!(
-                "[target] `path = \"{}\"` is not available yet; use `path = \"api\"`.",
-                self.path.as_str()
-            ));
+        if self.path == LoadPath::Postgres {
+            match &self.postgres {
+                None => problems.push(
+                    "[target] `path = \"postgres\"` needs a [target.postgres] section: `database_url_env`, `inbox_id` and `storage_dir`."
+                        .to_owned(),
+                ),
+                Some(pg) => problems.extend(pg.check()),
+            }
         }
         if let Err(message) = self.host_policy() {
             problems.push(format!("[target.http]: {message}"));
         }
         problems
+    }
+
+    /// Whether this path calls Chatwoot's API (and so needs an access token): the database path
+    /// writes the tables directly.
+    pub fn needs_token(&self) -> bool {
+        self.path == LoadPath::Api
     }
 
     /// Where the token is read from.
@@ -167,6 +189,85 @@ impl TargetConfig {
     }
 }
 
+/// `[target.postgres]`: where a self-hosted Chatwoot's database and files are, for
+/// `path = "postgres"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresSettings {
+    /// The environment variable holding the database URL (`postgres://user:password@host/db`);
+    /// the URL is never written to the config, the logs or the store.
+    pub database_url_env: Option<String>,
+    /// The API-channel inbox (`inboxes.id`, of the account) history is written into. Required.
+    pub inbox_id: Option<i64>,
+    /// Where ActiveStorage's Disk service keeps files: the directory holding the contents of
+    /// Chatwoot's `storage/` (in the official Docker setup, the `storage_data` volume mounted at
+    /// `/app/storage`). Required.
+    pub storage_dir: Option<PathBuf>,
+    /// Chatwoot's `ACTIVE_STORAGE_SERVICE` (default `local`). Only the Disk layout is written.
+    #[serde(default)]
+    pub service_name: Option<String>,
+    /// The AgentBot (`agent_bots.id`) bot-written messages are sent as; without one they have no
+    /// sender and the bot is named in `content_attributes.original_author`.
+    #[serde(default)]
+    pub agent_bot_id: Option<i64>,
+    /// Load even though the database names a schema this version was not checked against (the
+    /// column check still runs). Default false.
+    #[serde(default)]
+    pub allow_unsupported_schema: bool,
+}
+
+impl PostgresSettings {
+    fn check(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        match self.database_url_env.as_deref() {
+            None => problems.push(
+                "[target.postgres] needs `database_url_env`: the environment variable holding the database URL."
+                    .to_owned(),
+            ),
+            Some(var) if std::env::var_os(var).is_none() => problems.push(format!(
+                "[target.postgres] `database_url_env = \"{var}\"`, but `{var}` is not set in the environment."
+            )),
+            Some(_) => {}
+        }
+        if self.inbox_id.is_none_or(|id| id < 1) {
+            problems.push(
+                "[target.postgres] needs `inbox_id`: the id of an API-channel inbox of the account."
+                    .to_owned(),
+            );
+        }
+        if self.storage_dir.is_none() {
+            problems.push(
+                "[target.postgres] needs `storage_dir`: the directory of Chatwoot's ActiveStorage files."
+                    .to_owned(),
+            );
+        }
+        problems
+    }
+
+    /// The load path's options, the URL read from the environment now.
+    pub fn options(&self, account_id: u64) -> Result<crate::load::PostgresOptions, String> {
+        let problems = self.check();
+        if !problems.is_empty() {
+            return Err(problems.join(" "));
+        }
+        let (Some(var), Some(inbox_id), Some(dir)) =
+            (&self.database_url_env, self.inbox_id, &self.storage_dir)
+        else {
+            return Err("[target.postgres] is incomplete".to_owned());
+        };
+        let account_id = i64::try_from(account_id)
+            .map_err(|_| "[target] `account_id` is too large".to_owned())?;
+        let mut options = crate::load::PostgresOptions::from_env(var, account_id, inbox_id, dir)
+            .map_err(|e| e.to_string())?;
+        if let Some(service) = &self.service_name {
+            options.service_name = service.clone();
+        }
+        options.agent_bot_id = self.agent_bot_id;
+        options.allow_unsupported_schema = self.allow_unsupported_schema;
+        Ok(options)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,14 +289,27 @@ mod tests {
     fn missing_settings_are_named_all_at_once() {
         let problems = parse("path = \"postgres\"\n").check();
         let all = problems.join("\n");
-        for key in [
-            "`token_env`",
-            "`base_url`",
-            "`account_id`",
-            "path = \"postgres\"",
-        ] {
+        for key in ["`base_url`", "`account_id`", "[target.postgres]"] {
             assert!(all.contains(key), "{key} missing from {all}");
         }
+    }
+
+    #[test]
+    fn the_api_path_needs_a_token_and_the_database_path_its_section() {
+        let all = parse("base_url = \"https://c.example\"\naccount_id = 1\n")
+            .check()
+            .join("\n");
+        assert!(all.contains("`token_env`"), "{all}");
+        let pg = parse(
+            "base_url = \"https://c.example\"\naccount_id = 1\npath = \"postgres\"\n\
+             [postgres]\ndatabase_url_env = \"DESKMOVE_UNSET_TEST_VAR\"\ninbox_id = 0\n",
+        );
+        assert!(!pg.needs_token());
+        let all = pg.check().join("\n");
+        for key in ["DESKMOVE_UNSET_TEST_VAR", "`inbox_id`", "`storage_dir`"] {
+            assert!(all.contains(key), "{key} missing from {all}");
+        }
+        assert!(!all.contains("`token_env`"), "{all}");
     }
 
     #[test]

@@ -17,8 +17,10 @@ pub mod client;
 pub mod config;
 pub mod load;
 pub mod map;
+pub mod target;
 
-pub use config::{LoadPath, TargetConfig};
+pub use config::{LoadPath, PostgresSettings, TargetConfig};
+pub use target::{ChatwootError, ChatwootTarget};
 use deskmove_core::Registration;
 use deskmove_http::HostPolicy;
 
