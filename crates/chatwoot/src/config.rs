@@ -19,6 +19,10 @@ account_id = 1
 path = "api"
 # The environment variable holding an administrator's Chatwoot access token.
 token_env = "CHATWOOT_TOKEN"
+# Chatwoot takes at most 200 messages per conversation per minute; longer conversations finish
+# on the next `deskmove import`. A self-hosted install that raised (or, with 0, turned off)
+# CONVERSATION_MESSAGE_PER_MINUTE_LIMIT says so here:
+# conversation_message_limit = 200
 # Defaults to self-hosted Chatwoot's 3,000 calls/min per IP (deskmove uses 2,700):
 # [target.http]
 # calls_per_minute = 2700
@@ -85,6 +89,17 @@ pub struct TargetConfig {
     /// `[target.http]` `calls_per_minute = 250` when the installation sets `RACK_ATTACK_LIMIT=300`.
     #[serde(default)]
     pub http: Option<HttpOverrides>,
+    /// The API path: the installation's `CONVERSATION_MESSAGE_PER_MINUTE_LIMIT` (Chatwoot's
+    /// default 200; 0 when it is turned off). Messages past it in one conversation wait for the
+    /// next `deskmove import`, which continues in order.
+    #[serde(default)]
+    pub conversation_message_limit: Option<usize>,
+    /// The API path: how many records of a batch are written at the same time (contacts,
+    /// conversations, and conversations' messages side by side, each conversation's own in
+    /// order). The default, 24, lets the call budget rather than the network's round trips set
+    /// the pace even with a raised limit; lower it to be gentler on a small installation.
+    #[serde(default)]
+    pub concurrency: Option<usize>,
     /// Never used: tokens are not accepted inline; present to say so when someone tries.
     #[serde(default)]
     token: InlineToken,
@@ -102,6 +117,8 @@ impl TargetConfig {
             token_env: None,
             token_file: None,
             http: None,
+            conversation_message_limit: None,
+            concurrency: None,
             token: InlineToken::default(),
         }
     }

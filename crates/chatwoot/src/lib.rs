@@ -1,6 +1,7 @@
-//! The Chatwoot connector: it holds the Chatwoot target (its configuration, client, mapping
-//! from canonical records and the API and PostgreSQL load paths). Today it has its
-//! registration, its call limits and its `[target]` settings.
+//! The Chatwoot connector: the Chatwoot target — its registration, call limits and `[target]`
+//! settings, the mapping from canonical records (`map`, `mapping.toml` in [`mapping`]) and the
+//! two load paths behind [`ChatwootTarget`]: the Application API (`load::api`) and bulk writes
+//! into a self-hosted database (`load::postgres`).
 //!
 //! Its tests run against `deskmove-chatwoot-sandbox`, a local Chatwoot with Chatwoot's own rules,
 //! which is a separate crate so the oracle stays independent of the code it checks.
@@ -17,12 +18,13 @@ pub mod client;
 pub mod config;
 pub mod load;
 pub mod map;
+pub mod mapping;
 pub mod target;
 
 pub use config::{LoadPath, PostgresSettings, TargetConfig};
-pub use target::{ChatwootError, ChatwootTarget};
 use deskmove_core::Registration;
 use deskmove_http::HostPolicy;
+pub use target::{ChatwootError, ChatwootTarget};
 
 /// The connector's name in `deskmove.toml`, on the command line and in the ledger.
 pub const NAME: &str = "chatwoot";

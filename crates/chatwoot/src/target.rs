@@ -7,13 +7,36 @@ use deskmove_store::BlobStore;
 use secrecy::SecretString;
 
 use crate::config::{LoadPath, TargetConfig};
-use crate::load::{PostgresError, PostgresTarget};
+use crate::load::{ApiError, ApiOptions, ApiTarget, PostgresError, PostgresTarget};
+use crate::mapping::Mapping;
 
 /// A Chatwoot account, written through the path the settings name.
 #[derive(Debug)]
 pub enum ChatwootTarget {
+    /// `path = "api"`: Chatwoot's Application API.
+    Api(ApiTarget),
     /// `path = "postgres"`: bulk writes into a self-hosted Chatwoot's tables.
     Postgres(PostgresTarget),
+}
+
+impl ChatwootTarget {
+    /// This target with `mapping` (read from `mapping.toml`) instead of the defaults. The
+    /// database path takes its own decisions and ignores it.
+    pub fn with_mapping(self, mapping: Mapping) -> Self {
+        match self {
+            Self::Api(t) => Self::Api(t.with_mapping(mapping)),
+            other => other,
+        }
+    }
+
+    /// This target loading even when the preflight finds side effects it would refuse
+    /// (`--force`): they are reported as warnings instead.
+    pub fn with_force(self, force: bool) -> Self {
+        match self {
+            Self::Api(t) => Self::Api(t.with_force(force)),
+            other => other,
+        }
+    }
 }
 
 /// Why a call of the Chatwoot target failed as a whole.
@@ -23,6 +46,9 @@ pub enum ChatwootError {
     /// The settings cannot be used as they are.
     #[error("{0}")]
     Config(String),
+    /// The API path failed.
+    #[error(transparent)]
+    Api(#[from] ApiError),
     /// The database path failed.
     #[error(transparent)]
     Postgres(#[from] PostgresError),
@@ -32,6 +58,7 @@ impl Classify for ChatwootError {
     fn kind(&self) -> ErrorKind {
         match self {
             Self::Config(_) => ErrorKind::Config,
+            Self::Api(e) => e.kind(),
             Self::Postgres(e) => e.kind(),
         }
     }
@@ -67,11 +94,28 @@ impl TargetConfig {
                 )?))
             }
             LoadPath::Api => {
-                let _ = token;
-                Err(ChatwootError::Config(
-                    "[target] `path = \"api\"`: the API load path is not built yet; use `path = \"postgres\"`."
-                        .into(),
-                ))
+                let token = token.ok_or_else(|| {
+                    ChatwootError::Config(
+                        "[target] `path = \"api\"` needs an administrator's access token (`token_env` or `token_file`).".into(),
+                    )
+                })?;
+                let base_url = self
+                    .base_url
+                    .as_ref()
+                    .ok_or_else(|| ChatwootError::Config("[target] needs `base_url`".into()))?;
+                let policy = self.host_policy().map_err(ChatwootError::Config)?;
+                Ok(ChatwootTarget::Api(ApiTarget::new(
+                    base_url,
+                    token,
+                    policy,
+                    ApiOptions {
+                        messages_per_conversation_minute: self
+                            .conversation_message_limit
+                            .unwrap_or(200),
+                        ..ApiOptions::new(account_id)
+                    },
+                    blobs,
+                )?))
             }
         }
     }
@@ -82,24 +126,28 @@ impl Target for ChatwootTarget {
 
     fn instance(&self) -> TargetInstance {
         match self {
+            Self::Api(t) => t.instance(),
             Self::Postgres(t) => t.instance(),
         }
     }
 
     fn fidelity(&self) -> Fidelity {
         match self {
+            Self::Api(t) => t.fidelity(),
             Self::Postgres(t) => t.fidelity(),
         }
     }
 
     fn mapping_fingerprint(&self, record: &Record) -> Option<deskmove_core::ContentHash> {
         match self {
+            Self::Api(t) => t.mapping_fingerprint(record),
             Self::Postgres(t) => t.mapping_fingerprint(record),
         }
     }
 
     async fn preflight(&self) -> Result<Preflight, ChatwootError> {
         match self {
+            Self::Api(t) => Ok(t.preflight().await?),
             Self::Postgres(t) => Ok(t.preflight().await?),
         }
     }
@@ -111,6 +159,7 @@ impl Target for ChatwootTarget {
         refs: &impl Resolve,
     ) -> Result<Vec<LoadResult>, ChatwootError> {
         match self {
+            Self::Api(t) => Ok(t.load(kind, records, refs).await?),
             Self::Postgres(t) => Ok(t.load(kind, records, refs).await?),
         }
     }
@@ -121,12 +170,14 @@ impl Target for ChatwootTarget {
         refs: &[TargetRef],
     ) -> Result<Vec<Record>, ChatwootError> {
         match self {
+            Self::Api(t) => Ok(t.read_back(kind, refs).await?),
             Self::Postgres(t) => Ok(t.read_back(kind, refs).await?),
         }
     }
 
     async fn remove(&self, created: &[TargetRef]) -> Result<Vec<LoadResult>, ChatwootError> {
         match self {
+            Self::Api(t) => Ok(t.remove(created).await?),
             Self::Postgres(t) => Ok(t.remove(created).await?),
         }
     }

@@ -176,16 +176,20 @@ impl Config {
             path: path.to_owned(),
             message: section_error(text).unwrap_or(e).to_string(),
         })?;
-        config.check(path)?;
+        config.check(path, text)?;
         Ok(config)
     }
 
-    fn check(&self, path: &Path) -> Result<(), ConfigError> {
+    fn check(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
         let problems: Vec<String> = self
             .source
             .check()
             .into_iter()
             .chain(self.target.check())
+            .map(|problem| match problem_line(text, &problem) {
+                Some(line) => format!("line {line}: {problem}"),
+                None => problem,
+            })
             .collect();
         if problems.is_empty() {
             return Ok(());
@@ -195,6 +199,34 @@ impl Config {
             message: problems.join("\n  "),
         })
     }
+}
+
+/// The line (1-based) of `text` a connector's problem message is about: the line setting the
+/// first backticked key the message names inside the `[section]` it starts with, else that
+/// section's header (where a missing key goes). `None` when the message names no section or
+/// the section is not written in the file.
+fn problem_line(text: &str, problem: &str) -> Option<usize> {
+    let section = problem.strip_prefix('[')?.split(']').next()?;
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.trim() == format!("[{section}]"))?;
+    let end = lines[header + 1..]
+        .iter()
+        .position(|l| l.trim_start().starts_with('['))
+        .map_or(lines.len(), |i| header + 1 + i);
+    let keys = problem.split('`').skip(1).step_by(2);
+    for key in keys {
+        let found = lines[header + 1..end].iter().position(|l| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        });
+        if let Some(i) = found {
+            return Some(header + 2 + i);
+        }
+    }
+    Some(header + 1)
 }
 
 /// Reads the token from where `place` says, after the same checks `deskmove status` makes (set,
@@ -304,6 +336,67 @@ mod tests {
             assert!(err.contains("unknown field `tokn_file`"), "{side}: {err}");
             assert!(err.contains(&format!("line {line}")), "{side}: {err}");
         }
+    }
+
+    /// The 1-based line of the first line of `text` starting with `start`.
+    fn line_of(text: &str, start: &str) -> usize {
+        text.lines().position(|l| l.starts_with(start)).unwrap() + 1
+    }
+
+    #[test]
+    fn a_wrongly_typed_value_is_named_with_its_line_and_key() {
+        let text = replace_in("target", "account_id", "account_id = \"one\"");
+        let err = parse(&text).unwrap_err().to_string();
+        let line = line_of(&text, "account_id");
+        assert!(err.starts_with("deskmove.toml is not valid"), "{err}");
+        assert!(err.contains(&format!("line {line}")), "{err}");
+        assert!(err.contains("account_id = \"one\""), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_choice_is_named_with_its_line_and_the_known_ones() {
+        let text = replace_in("target", "path", "path = \"sql\"");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("line {}", line_of(&text, "path ="))),
+            "{err}"
+        );
+        assert!(err.contains("`sql`") && err.contains("`postgres`"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_setting_is_named_with_its_section_line() {
+        let text = replace_in("target", "account_id", "");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.starts_with("deskmove.toml: line "), "{err}");
+        assert!(
+            err.contains(&format!(
+                "line {}: [target] needs `account_id`",
+                line_of(&text, "[target]")
+            )),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_value_that_cannot_work_is_named_with_its_own_line() {
+        let text = replace_in("target", "base_url", "base_url = \"ftp://x\"");
+        let err = parse(&text).unwrap_err().to_string();
+        let line = line_of(&text, "base_url = \"ftp");
+        assert!(
+            err.contains(&format!("line {line}: [target] `base_url`")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn broken_toml_is_named_with_its_line() {
+        let text = format!("{}\noops = = 1\n", good());
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("line {}", line_of(&text, "oops"))),
+            "{err}"
+        );
     }
 
     #[test]

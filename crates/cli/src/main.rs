@@ -4,8 +4,10 @@
 
 mod commands;
 mod config;
+mod load_progress;
 mod progress;
 mod registry;
+mod workspace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,7 +34,11 @@ Getting started:
   {init:<46}write a commented deskmove.toml
   {status:<46}check the set-up; see what is staged and why
   {export:<46}read everything from {source_name} into the staging store
-  {demo:<46}a local {source_name} and {target_name}, checked end to end
+  {import:<46}write the staged records into {target_name}
+  {run:<46}both at once; re-run to top up what changed
+  {verify:<46}check {target_name} holds what the ledger says
+  {rollback:<46}remove what deskmove created in {target_name}
+  {demo:<46}a whole local migration, {source_name} to {target_name}
   {sandbox:<46}a local {source_name} to practise against
 
 Tokens are read from the environment variables named in deskmove.toml, never from the file.
@@ -41,6 +47,10 @@ Exit codes: 0 done; 1 failed; 2 bad usage or configuration (nothing changed);
 3 finished, but some records were skipped or failed (the report lists each with its reason).",
         status = "deskmove status",
         export = "deskmove export",
+        import = "deskmove import",
+        run = "deskmove run",
+        verify = "deskmove verify",
+        rollback = "deskmove rollback [--run ID]",
         demo = "deskmove demo",
         source_name = source.display_name(),
         target_name = target.display_name(),
@@ -80,16 +90,32 @@ enum Command {
     /// re-run continues where the last one stopped, and a later one fetches only what changed.
     /// Progress goes to stderr, the summary (or `--json`) to stdout.
     Export(commands::export::ExportArgs),
+    /// Write what the staging store holds into the target, after the target's safety check.
+    /// Resumable and idempotent: a re-run writes only what changed. Progress per kind goes to
+    /// stderr, the summary (or `--json`) to stdout, the report to reports/run-<id>/.
+    Import(commands::import::ImportArgs),
+    /// The whole migration: `export` then `import`, as one run. A re-run is the delta top-up.
+    Run(commands::run::RunArgs),
+    /// Remove from the target what deskmove's imports created there (or one run's, with
+    /// `--run`), in reverse dependency order; what was there before is never touched.
+    Rollback(commands::rollback::RollbackArgs),
+    /// Reconcile the staging store with the target: per kind staged, loaded and found in the
+    /// target when read back; exits 3 naming every record the target should hold and does not.
+    Verify(commands::verify::VerifyArgs),
     /// Start a faithful local stand-in for a vendor's API (for practice, tests and scripts).
     #[command(subcommand)]
     Sandbox(registry::SandboxCommand),
-    /// Start local sandboxes of the default source (serving a demo company) and target, check
-    /// both through deskmove's client, and show what a migration moves (`--serve` keeps them
-    /// running).
+    /// A whole migration on this machine with nothing to set up: local sandboxes of the default
+    /// source (serving a small demo company) and target, export, import, a three-way count
+    /// (source, store, target) and the report in deskmove-demo/ (`--serve` keeps them running).
     Demo(commands::demo::DemoArgs),
     /// List the helpdesks deskmove can read from and write to, with their load paths and
     /// sandboxes.
     Connectors(commands::connectors::ConnectorsArgs),
+    /// The staging store as a read-only archive: `archive search "refund"` finds staged
+    /// conversations by their words, with contact, date and the matching text.
+    #[command(subcommand)]
+    Archive(commands::archive::ArchiveCommand),
 }
 
 /// A usage or configuration mistake: exit code 2, and the message says what to change.
@@ -121,9 +147,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Init(args) => commands::init::run(&cli.dir, &args)?,
             Command::Status(args) => commands::status::run(&cli.dir, &args).await?,
             Command::Export(args) => return commands::export::run(&cli.dir, &args).await,
+            Command::Import(args) => return commands::import::run(&cli.dir, &args).await,
+            Command::Run(args) => return commands::run::run(&cli.dir, &args).await,
+            Command::Rollback(args) => return commands::rollback::run(&cli.dir, &args).await,
+            Command::Verify(args) => return commands::verify::run(&cli.dir, &args).await,
             Command::Sandbox(command) => command.run().await?,
-            Command::Demo(args) => commands::demo::run(&args).await?,
+            Command::Demo(args) => return commands::demo::run(&cli.dir, &args).await,
             Command::Connectors(args) => commands::connectors::run(&args)?,
+            Command::Archive(command) => command.run(&cli.dir).await?,
         }
         Ok(ExitCode::SUCCESS)
     })

@@ -2,7 +2,7 @@
 //! terminal, plain lines otherwise (start, every few seconds, finish) so logs of CI and tests stay
 //! readable. stdout stays for the result.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -53,13 +53,56 @@ impl Stream {
         }
         format!(", {:.0} records/s", self.records as f64 / secs)
     }
+
+    /// `, ETA 2m10s` from the records still expected at this stream's rate so far.
+    fn eta(&self, expected: Option<u64>) -> String {
+        let secs = self.started.elapsed().as_secs_f64();
+        match eta(self.records, expected, secs) {
+            Some(left) => format!(", ETA {}", duration(left)),
+            None => String::new(),
+        }
+    }
 }
 
-/// Writes [`Progress`] events to stderr.
-#[derive(Debug)]
+/// Seconds left to reach `expected` records after `done` in `secs`, at the same rate.
+fn eta(done: u64, expected: Option<u64>, secs: f64) -> Option<f64> {
+    let expected = expected?;
+    if done == 0 || secs <= 0.0 {
+        return None;
+    }
+    let left = expected.saturating_sub(done) as f64;
+    Some(left * secs / done as f64)
+}
+
+/// `45s`, `2m10s`, `1h05m`.
+fn duration(secs: f64) -> String {
+    let s = secs.round() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3_600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3_600, (s % 3_600) / 60),
+    }
+}
+
+/// Reads the source's call budget: calls left in the vendor's window and the window's size.
+pub type BudgetReader = Box<dyn Fn() -> Option<(u64, u64)> + Send + Sync>;
+
+/// Writes [`Progress`] events to stderr: per stream its records, pages, files, rate, and, when
+/// told, the time left ([`with_expected`](Self::with_expected)) and the source's remaining call
+/// budget ([`with_budget`](Self::with_budget)).
 pub struct StderrProgress {
     bars: Option<MultiProgress>,
     streams: Mutex<HashMap<String, Stream>>,
+    expected: BTreeMap<String, u64>,
+    budget: Option<BudgetReader>,
+}
+
+impl std::fmt::Debug for StderrProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StderrProgress")
+            .field("expected", &self.expected)
+            .finish_non_exhaustive()
+    }
 }
 
 impl StderrProgress {
@@ -71,7 +114,36 @@ impl StderrProgress {
         Self {
             bars,
             streams: Mutex::new(HashMap::new()),
+            expected: BTreeMap::new(),
+            budget: None,
         }
+    }
+
+    /// Records each stream is expected to reach (e.g. from the source's scan, per stream), so
+    /// lines show the time left at the stream's rate so far.
+    // Not yet called by `export` (it needs the source's scan and client); see the tests.
+    #[allow(dead_code)]
+    pub fn with_expected(mut self, expected: BTreeMap<String, u64>) -> Self {
+        self.expected = expected;
+        self
+    }
+
+    /// Where to read the source's call budget (calls left, window size), e.g. from its
+    /// client's metrics, so lines show how much of the vendor's allowance is left.
+    // Not yet called by `export` (it needs the source's scan and client); see the tests.
+    #[allow(dead_code)]
+    pub fn with_budget(mut self, budget: BudgetReader) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Rate, time left and budget for a stream's line.
+    fn pace(&self, name: &str, s: &Stream) -> String {
+        let mut out = format!("{}{}", s.rate(), s.eta(self.expected.get(name).copied()));
+        if let Some((left, limit)) = self.budget.as_ref().and_then(|b| b()) {
+            out.push_str(&format!(", budget {left}/{limit} left"));
+        }
+        out
     }
 
     /// Stops every live line still drawn (after an error or Ctrl-C).
@@ -149,11 +221,12 @@ impl Observer for StderrProgress {
                 s.records += *records as u64;
                 s.pages += 1;
                 s.problems += *problems as u64;
+                let pace = self.pace(stream, s);
                 if let Some(bar) = &s.bar {
-                    bar.set_message(format!("{}{}", s.counts(), s.rate()));
+                    bar.set_message(format!("{}{pace}", s.counts()));
                 } else if s.last_line.elapsed() >= LINE_EVERY {
                     s.last_line = Instant::now();
-                    self.line(&format!("{stream}: {}{} so far", s.counts(), s.rate()));
+                    self.line(&format!("{stream}: {}{pace} so far", s.counts()));
                 }
             }
             Progress::BlobStored { stream, bytes } => {
@@ -220,6 +293,40 @@ fn size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_time_left_follows_the_rate_so_far() {
+        // 100 of 400 records in 10 s: 300 more take 30 s.
+        assert_eq!(eta(100, Some(400), 10.0), Some(30.0));
+        assert_eq!(eta(0, Some(400), 10.0), None, "no rate yet");
+        assert_eq!(eta(100, None, 10.0), None, "nothing expected");
+        assert_eq!(eta(500, Some(400), 10.0), Some(0.0));
+        assert_eq!(duration(45.2), "45s");
+        assert_eq!(duration(130.0), "2m10s");
+        assert_eq!(duration(3_900.0), "1h05m");
+    }
+
+    #[test]
+    fn lines_show_the_time_left_and_the_budget_when_known() {
+        let progress = StderrProgress::new()
+            .with_expected(BTreeMap::from([("s".to_owned(), 1_000)]))
+            .with_budget(Box::new(|| Some((1_200, 1_667))));
+        let stream = Stream {
+            started: Instant::now() - Duration::from_secs(10),
+            last_line: Instant::now(),
+            records: 250,
+            pages: 5,
+            problems: 0,
+            files: 0,
+            bytes: 0,
+            bar: None,
+        };
+        let pace = progress.pace("s", &stream);
+        assert!(pace.contains("records/s"), "{pace}");
+        assert!(pace.contains(", ETA 30s"), "{pace}");
+        assert!(pace.ends_with(", budget 1200/1667 left"), "{pace}");
+        assert!(!StderrProgress::new().pace("s", &stream).contains("ETA"));
+    }
 
     #[test]
     fn sizes_read_as_people_write_them() {

@@ -12,11 +12,14 @@ use anyhow::Context;
 use clap::builder::PossibleValue;
 use deskmove_chatwoot_sandbox::RunningSandbox as ChatwootSandbox;
 use deskmove_core::config::TokenSource;
-use deskmove_core::{Classify, ErrorKind, Registration};
-use deskmove_engine::{Engine, EngineError, ExtractReport};
+use deskmove_core::connector::{Fidelity, Preflight};
+use deskmove_core::{
+    Classify, ErrorKind, Record, RecordKind, Registration, Target, TargetInstance, TargetRef,
+};
+use deskmove_engine::{Engine, EngineError, ExtractReport, LoadReport, RollbackReport};
 use deskmove_intercom_sandbox::RunningSandbox as IntercomSandbox;
 use deskmove_sandbox::Sandbox;
-use deskmove_store::{RunId, Store};
+use deskmove_store::{BlobStore, RunId, Store};
 use deskmove_zendesk_sandbox::RunningSandbox as ZendeskSandbox;
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
@@ -218,7 +221,8 @@ sections! {
     }
 }
 
-/// Why a source could not be set up from its settings and token: nothing was read yet.
+/// Why a source or target could not be set up from its settings and token, or a target call
+/// outside the engine failed: `kind` says whether the settings must change.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct SetupError {
@@ -242,6 +246,8 @@ impl SetupError {
 pub enum ExportSource {
     /// `kind = "intercom"`.
     Intercom(deskmove_intercom::IntercomSource),
+    /// `kind = "zendesk"`.
+    Zendesk(deskmove_zendesk::ZendeskSource),
 }
 
 impl SourceSection {
@@ -263,14 +269,16 @@ impl SourceSection {
                     .map(ExportSource::Intercom)
                     .map_err(SetupError::from_classified)
             }
-            Self::Zendesk(_) => Err(SetupError {
-                kind: ErrorKind::Config,
-                message: format!(
-                    "the {} export is not built yet; `deskmove status` and `deskmove sandbox {}` work today",
-                    Connector::Zendesk.display_name(),
-                    Connector::Zendesk.name()
-                ),
-            }),
+            Self::Zendesk(config) => {
+                let mut options = config.options().map_err(|message| SetupError {
+                    kind: ErrorKind::Config,
+                    message,
+                })?;
+                options.phone_region = Some(normalize.default_phone_region.clone());
+                deskmove_zendesk::ZendeskSource::with_options(options, token)
+                    .map(ExportSource::Zendesk)
+                    .map_err(SetupError::from_classified)
+            }
         }
     }
 }
@@ -284,6 +292,7 @@ impl ExportSource {
     ) -> Result<ExtractReport, EngineError> {
         match self {
             Self::Intercom(source) => engine.extract(run, source).await,
+            Self::Zendesk(source) => engine.extract(run, source).await,
         }
     }
 }
@@ -293,6 +302,116 @@ sections! {
     TargetSection {
         /// `kind = "chatwoot"`.
         Chatwoot(deskmove_chatwoot::TargetConfig),
+    }
+}
+
+impl TargetSection {
+    /// Whether the configured load path calls the vendor's API and so needs a token (a database
+    /// path writes the tables directly).
+    pub fn needs_token(&self) -> bool {
+        match self {
+            Self::Chatwoot(config) => config.needs_token(),
+        }
+    }
+
+    /// The connector's `impl Target` for these settings, reading attachment bytes from `blobs`;
+    /// `token` is required when [`needs_token`](Self::needs_token). Connects to nothing yet.
+    pub fn import_target(
+        &self,
+        token: Option<&SecretString>,
+        blobs: BlobStore,
+    ) -> Result<ImportTarget, SetupError> {
+        match self {
+            Self::Chatwoot(config) => config
+                .target(token, blobs)
+                .map(ImportTarget::Chatwoot)
+                .map_err(SetupError::from_classified),
+        }
+    }
+}
+
+/// A target connector built from `[target]`, ready for the engine: every call the load,
+/// rollback and verify commands make, so they never name a vendor.
+#[derive(Debug)]
+pub enum ImportTarget {
+    /// `kind = "chatwoot"`.
+    Chatwoot(deskmove_chatwoot::ChatwootTarget),
+}
+
+/// Dispatches `$call` to the target inside an [`ImportTarget`].
+macro_rules! on_target {
+    ($self:ident, $t:ident => $call:expr) => {
+        match $self {
+            ImportTarget::Chatwoot($t) => $call,
+        }
+    };
+}
+
+impl ImportTarget {
+    /// This target going ahead even where its preflight would refuse (`--force`); the reasons
+    /// are still reported.
+    pub fn with_force(self, force: bool) -> Self {
+        match self {
+            Self::Chatwoot(t) => Self::Chatwoot(t.with_force(force)),
+        }
+    }
+
+    /// This target with the mapping decisions of `mapping.toml` (its text) instead of the
+    /// connector's defaults; a mapping that cannot be read is a configuration error.
+    pub fn with_mapping_toml(self, text: &str) -> Result<Self, SetupError> {
+        match self {
+            Self::Chatwoot(t) => deskmove_chatwoot::mapping::Mapping::from_toml(text)
+                .map(|mapping| Self::Chatwoot(t.with_mapping(mapping)))
+                .map_err(|message| SetupError {
+                    kind: ErrorKind::Config,
+                    message: format!("mapping.toml: {message}"),
+                }),
+        }
+    }
+
+    /// The instance the ledger keys this target by (vendor, host, account, path).
+    pub fn instance(&self) -> TargetInstance {
+        on_target!(self, t => t.instance())
+    }
+
+    /// What this load path keeps and what it cannot.
+    pub fn fidelity(&self) -> Fidelity {
+        on_target!(self, t => t.fidelity())
+    }
+
+    /// The target's safety check before any write: side effects neutralised, warnings, and
+    /// refusals naming the setting to change.
+    pub async fn preflight(&self) -> Result<Preflight, SetupError> {
+        on_target!(self, t => t.preflight().await.map_err(SetupError::from_classified))
+    }
+
+    /// Runs the engine's load phase into this target for `run`.
+    pub async fn load<St: Store>(
+        &self,
+        engine: &Engine<'_, St>,
+        run: RunId,
+    ) -> Result<LoadReport, EngineError> {
+        on_target!(self, t => engine.load(run, t).await)
+    }
+
+    /// Removes from this target what run `of` created, recording the removals for `run`.
+    pub async fn rollback<St: Store>(
+        &self,
+        engine: &Engine<'_, St>,
+        run: RunId,
+        of: RunId,
+    ) -> Result<RollbackReport, EngineError> {
+        on_target!(self, t => engine.rollback(run, of, t).await)
+    }
+
+    /// What `refs` (all of `kind`) became in the target, in canonical terms; gone ones are
+    /// left out.
+    pub async fn read_back(
+        &self,
+        kind: RecordKind,
+        refs: &[TargetRef],
+    ) -> Result<Vec<Record>, SetupError> {
+        on_target!(self, t => t.read_back(kind, refs).await.map_err(SetupError::from_classified))
     }
 }
 
@@ -338,6 +457,17 @@ pub struct DemoWorld {
     pub contacts: u64,
 }
 
+/// The local Chatwoot's limit: a self-hosted install with `RACK_ATTACK_LIMIT` raised, as the
+/// benchmarks use (../shared/research/chatwoot.md §3), so a demo of a few hundred
+/// conversations takes seconds instead of minutes at the default 3,000 calls per minute.
+pub const DEMO_TARGET_CALLS_PER_MINUTE: u64 = 30_000;
+
+/// The local Chatwoot's per-conversation message guard: turned off (0), as a self-hosted install
+/// may set `CONVERSATION_MESSAGE_PER_MINUTE_LIMIT` (../shared/research/chatwoot.md §0.4), so
+/// the demo's long conversations load in one run instead of 200 messages a minute. The guard at
+/// its default is exercised by the connector's own tests.
+pub const DEMO_TARGET_MESSAGE_LIMIT: usize = 0;
+
 /// A connector's sandbox, running (enum dispatch over each sandbox crate's type).
 #[derive(Debug)]
 pub enum LocalSandbox {
@@ -365,9 +495,13 @@ impl LocalSandbox {
                 .with_context(context)?,
             ),
             Connector::Chatwoot => Self::Chatwoot(
-                ChatwootSandbox::start(Default::default())
-                    .await
-                    .with_context(context)?,
+                ChatwootSandbox::start(deskmove_chatwoot_sandbox::SandboxArgs {
+                    rate_limit: DEMO_TARGET_CALLS_PER_MINUTE,
+                    message_limit: DEMO_TARGET_MESSAGE_LIMIT,
+                    ..Default::default()
+                })
+                .await
+                .with_context(context)?,
             ),
             Connector::Zendesk => Self::Zendesk(
                 ZendeskSandbox::start(deskmove_zendesk_sandbox::SandboxArgs {
@@ -460,9 +594,19 @@ impl LocalSandbox {
                     deskmove_intercom::SourceConfig::at(s.base_url()).with_file_host(host),
                 ))
             }
-            Self::Zendesk(s) => Some(SourceSection::Zendesk(
-                deskmove_zendesk::SourceConfig::at(s.base_url()).with_email(s.email()),
-            )),
+            Self::Zendesk(s) => {
+                let files = s.files_url();
+                let host = format!(
+                    "{}:{}",
+                    files.host_str().unwrap_or("127.0.0.1"),
+                    files.port_or_known_default().unwrap_or(80)
+                );
+                Some(SourceSection::Zendesk(
+                    deskmove_zendesk::SourceConfig::at(s.base_url())
+                        .with_email(s.email())
+                        .with_file_host(host),
+                ))
+            }
             Self::Chatwoot(_) => None,
         }
     }
@@ -471,9 +615,57 @@ impl LocalSandbox {
     pub fn target_section(&self) -> Option<TargetSection> {
         match self {
             Self::Intercom(_) | Self::Zendesk(_) => None,
-            Self::Chatwoot(s) => Some(TargetSection::Chatwoot(
-                deskmove_chatwoot::TargetConfig::at(s.base_url(), s.account_id()),
-            )),
+            Self::Chatwoot(s) => {
+                let mut config = deskmove_chatwoot::TargetConfig::at(s.base_url(), s.account_id());
+                // The caller holds the sandbox's token; the settings only name a place for it.
+                config.token_env = Some("CHATWOOT_TOKEN".to_owned());
+                // 90% of the sandbox's raised limit, as the connector budgets the default one.
+                config.http = serde_json::from_value(serde_json::json!({
+                    "calls_per_minute": DEMO_TARGET_CALLS_PER_MINUTE * 9 / 10,
+                }))
+                .ok();
+                config.conversation_message_limit = Some(DEMO_TARGET_MESSAGE_LIMIT);
+                Some(TargetSection::Chatwoot(config))
+            }
+        }
+    }
+
+    /// How many records of each kind a complete export of this source sandbox stages (its
+    /// world's totals in canonical kinds); empty for a target or when unknown. Agents are left
+    /// out: the export also stages the bot and departed authors.
+    pub fn world_counts(&self) -> Vec<(RecordKind, u64)> {
+        let totals = self.inspect();
+        let n = |key: &str| totals[key].as_u64().unwrap_or(0);
+        match self {
+            // Tickets are conversations too; a retrieval shows at most 500 parts of each.
+            Self::Intercom(_) => vec![
+                (RecordKind::Team, n("teams")),
+                (RecordKind::Tag, n("tags")),
+                (RecordKind::Company, n("companies")),
+                (RecordKind::Contact, n("contacts")),
+                (RecordKind::Macro, n("macros")),
+                (RecordKind::Collection, n("collections")),
+                (RecordKind::Article, n("articles")),
+                (RecordKind::Conversation, n("conversations") + n("tickets")),
+                (
+                    RecordKind::Message,
+                    n("conversations")
+                        + n("conversation_parts_within_cap")
+                        + n("tickets")
+                        + n("ticket_parts"),
+                ),
+            ],
+            // Every ticket, archived ones included, is a conversation; every comment a message.
+            Self::Zendesk(_) => vec![
+                (RecordKind::Team, n("groups")),
+                (RecordKind::Company, n("organizations")),
+                (RecordKind::Contact, n("end_users")),
+                (RecordKind::Macro, n("macros")),
+                (RecordKind::Article, n("articles")),
+                (RecordKind::Conversation, n("tickets")),
+                (RecordKind::Message, n("comments")),
+            ],
+            Self::Chatwoot(_) => Vec::new(),
         }
     }
 

@@ -396,6 +396,17 @@ impl PoliteClient {
 
         let now = ServerNow::from_headers(&headers);
         let hints = Hints::read(&headers, &now);
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|n| n.is_finite() && *n >= 0.0)
+                .map(|n| n as u64)
+        };
+        inner
+            .metrics
+            .note_vendor_budget(number("x-ratelimit-remaining"), number("x-ratelimit-limit"));
         debug!(
             attempt = n,
             status = status.as_u16(),

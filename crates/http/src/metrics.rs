@@ -1,7 +1,7 @@
 //! Call metrics per client, so progress bars and reports can show how hard a host was pushed and
 //! how much time went to waiting rather than working.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -18,6 +18,10 @@ pub(crate) struct Metrics {
     budget_wait_us: AtomicU64,
     gate_wait_us: AtomicU64,
     backoff_wait_us: AtomicU64,
+    /// The vendor's last `X-RateLimit-Remaining` / `X-RateLimit-Limit`, once `budget_seen`.
+    budget_left: AtomicU64,
+    budget_limit: AtomicU64,
+    budget_seen: AtomicBool,
 }
 
 /// Which counter to bump.
@@ -50,6 +54,20 @@ impl Metrics {
         c.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Keeps what the vendor last said about its window: calls left and the window's size.
+    pub(crate) fn note_vendor_budget(&self, left: Option<u64>, limit: Option<u64>) {
+        let store = |c: &AtomicU64, v: Option<u64>| {
+            if let Some(v) = v {
+                c.store(v, Ordering::Relaxed);
+            }
+        };
+        store(&self.budget_left, left);
+        store(&self.budget_limit, limit);
+        if left.is_some() {
+            self.budget_seen.store(true, Ordering::Relaxed);
+        }
+    }
+
     pub(crate) fn add_bytes(&self, n: usize) {
         self.bytes_received
             .fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
@@ -70,6 +88,8 @@ impl Metrics {
     pub(crate) fn snapshot(&self) -> MetricsSnapshot {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let dur = |c: &AtomicU64| Duration::from_micros(c.load(Ordering::Relaxed));
+        let seen = self.budget_seen.load(Ordering::Relaxed);
+        let budget = |c: &AtomicU64| seen.then(|| c.load(Ordering::Relaxed));
         MetricsSnapshot {
             calls: get(&self.calls),
             retries: get(&self.retries),
@@ -80,6 +100,8 @@ impl Metrics {
             budget_wait: dur(&self.budget_wait_us),
             gate_wait: dur(&self.gate_wait_us),
             backoff_wait: dur(&self.backoff_wait_us),
+            vendor_budget_left: budget(&self.budget_left),
+            vendor_budget_limit: budget(&self.budget_limit),
         }
     }
 }
@@ -106,6 +128,10 @@ pub struct MetricsSnapshot {
     pub gate_wait: Duration,
     /// Time spent in backoff between retries.
     pub backoff_wait: Duration,
+    /// Calls left in the vendor's current window, as its last `X-RateLimit-Remaining` said.
+    pub vendor_budget_left: Option<u64>,
+    /// The vendor's window size, as its last `X-RateLimit-Limit` said.
+    pub vendor_budget_limit: Option<u64>,
 }
 
 impl MetricsSnapshot {
@@ -120,6 +146,8 @@ impl MetricsSnapshot {
         self.budget_wait += other.budget_wait;
         self.gate_wait += other.gate_wait;
         self.backoff_wait += other.backoff_wait;
+        self.vendor_budget_left = self.vendor_budget_left.or(other.vendor_budget_left);
+        self.vendor_budget_limit = self.vendor_budget_limit.or(other.vendor_budget_limit);
     }
 
     /// All time spent waiting instead of calling.

@@ -262,3 +262,28 @@ async fn call_rate_never_exceeds_the_budget_with_concurrent_workers() {
     assert!(total >= interval * 29, "32 calls took only {total:?}");
     assert!(c.metrics().budget_wait >= Duration::from_secs(1));
 }
+
+#[tokio::test]
+async fn the_vendors_own_budget_shows_in_the_metrics() {
+    let v = Vendor::start().await;
+    v.script([Reply::Status(
+        200,
+        vec![
+            ("x-ratelimit-limit", "1667".into()),
+            ("x-ratelimit-remaining", "1200".into()),
+        ],
+        "{}",
+    )]);
+    v.fallback(|_| Reply::Status(200, vec![], "{}"));
+    let c = v.client(fast_policy());
+    assert_eq!(c.metrics().vendor_budget_left, None, "nothing seen yet");
+    c.send(c.get("contacts")).await.unwrap();
+    let m = c.metrics();
+    assert_eq!(
+        (m.vendor_budget_left, m.vendor_budget_limit),
+        (Some(1200), Some(1667))
+    );
+    // An answer without the headers keeps the last figures.
+    c.send(c.get("contacts?page=2")).await.unwrap();
+    assert_eq!(c.metrics().vendor_budget_left, Some(1200));
+}

@@ -28,6 +28,10 @@ token_env = "INTERCOM_TOKEN"
 # 10-second windows; deskmove uses 9,000). Lower it when other integrations share the workspace:
 # [source.http]
 # calls_per_minute = 5000
+# Export only some conversations; each one left out is reported (`deskmove status`):
+# [source.filters]
+# created_after = "2023-01-01"
+# states = ["closed"]
 "#;
 
 /// The Intercom workspace history is read from.
@@ -53,9 +57,60 @@ pub struct SourceConfig {
     /// sandbox's `files_url`. Your token is never sent to them (nor to Intercom's file hosts).
     #[serde(default)]
     pub file_hosts: Vec<String>,
+    /// Which conversations and tickets to export (`[source.filters]`); leave it out to export
+    /// everything. See [`Filters`].
+    #[serde(default)]
+    pub filters: Filters,
+    /// Items per list page, from 1 to 150 (Intercom's maximum, and the default). Every page is
+    /// committed with its position, so smaller pages make an interrupted export repeat less,
+    /// at the price of more calls.
+    #[serde(default)]
+    pub per_page: Option<u32>,
     /// Never used: tokens are not accepted inline; present to say so when someone tries.
     #[serde(default)]
     token: InlineToken,
+}
+
+/// `[source.filters]`: which conversations and tickets to export. Every rule set must hold for
+/// a conversation to be exported; a rule left out excludes nothing. Whatever a rule excludes is
+/// not retrieved, and each excluded conversation is recorded as a problem with code
+/// `excluded_by_filter` naming the rule (the export's summary counts them, `deskmove status`
+/// lists them), so nothing is left out silently. Dates are a day (`"2024-01-31"`, midnight UTC)
+/// or a time with its offset (`"2024-01-31T09:00:00+02:00"`), in quotes; `_after` includes the
+/// moment itself, `_before` excludes it. Filters apply to what each run lists: changing them
+/// later brings back an excluded conversation when it next changes, or on an export into a new
+/// store.
+///
+/// ```toml
+/// [source.filters]
+/// created_after = "2023-01-01"
+/// states = ["closed"]
+/// channels = ["email", "conversation"]
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filters {
+    /// Only conversations and tickets created at or after this moment.
+    #[serde(default)]
+    pub created_after: Option<String>,
+    /// Only conversations and tickets created before this moment.
+    #[serde(default)]
+    pub created_before: Option<String>,
+    /// Only conversations and tickets last changed at or after this moment.
+    #[serde(default)]
+    pub updated_after: Option<String>,
+    /// Only conversations and tickets last changed before this moment.
+    #[serde(default)]
+    pub updated_before: Option<String>,
+    /// Only conversations in one of these states: `open`, `closed`, `snoozed`. Tickets have
+    /// their own states and are not held to this rule.
+    #[serde(default)]
+    pub states: Vec<String>,
+    /// Only conversations that came in through one of these channels, as Intercom names them
+    /// in `source.type`: `conversation` (the Messenger), `email`, `push`, `facebook`,
+    /// `twitter`, `whatsapp`, `phone_call`, ... Tickets have no channel and are not held to it.
+    #[serde(default)]
+    pub channels: Vec<String>,
 }
 
 fn default_base_url() -> Url {
@@ -72,6 +127,8 @@ impl SourceConfig {
             token_file: None,
             http: None,
             file_hosts: Vec::new(),
+            filters: Filters::default(),
+            per_page: None,
             token: InlineToken::default(),
         }
     }
@@ -88,6 +145,15 @@ impl SourceConfig {
         let mut options = SourceOptions::new(self.base_url.clone());
         options.policy = self.host_policy()?;
         options.file_hosts.extend(self.file_hosts.iter().cloned());
+        options.filter = crate::filter::ThreadFilter::new(&self.filters)?;
+        if let Some(n) = self.per_page {
+            if !(1..=150).contains(&n) {
+                return Err(format!(
+                    "[source] `per_page` = {n}: Intercom pages hold 1 to 150 items"
+                ));
+            }
+            options.per_page = n;
+        }
         Ok(options)
     }
 
@@ -105,6 +171,12 @@ impl SourceConfig {
         }
         if let Err(message) = self.host_policy() {
             problems.push(format!("[source.http]: {message}"));
+        }
+        if let Err(message) = crate::filter::ThreadFilter::new(&self.filters) {
+            problems.push(message);
+        }
+        if self.per_page.is_some_and(|n| !(1..=150).contains(&n)) {
+            problems.push("[source] `per_page` must be from 1 to 150".to_owned());
         }
         // Builds the credential-less file client: the one place host names are checked.
         let files = SourceOptions::new(self.base_url.clone()).file_policy;
@@ -211,6 +283,39 @@ mod tests {
         assert!(
             problems.len() == 1 && problems[0].contains("`file_hosts`"),
             "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn filters_are_read_into_the_options_and_checked() {
+        let config = parse(
+            "token_env = \"T\"\n[filters]\ncreated_after = \"2024-01-01\"\nstates = [\"closed\"]\n",
+        )
+        .unwrap();
+        assert!(config.check().is_empty(), "{:?}", config.check());
+        assert!(!config.options().unwrap().filter.is_empty());
+        assert!(
+            parse("token_env = \"T\"\n")
+                .unwrap()
+                .options()
+                .unwrap()
+                .filter
+                .is_empty()
+        );
+        let bad = parse("token_env = \"T\"\n[filters]\nupdated_before = \"soon\"\n").unwrap();
+        let problems = bad.check();
+        assert!(
+            problems.len() == 1 && problems[0].contains("`updated_before`"),
+            "{problems:?}"
+        );
+        assert!(bad.options().is_err());
+        let pages = parse("token_env = \"T\"\nper_page = 25\n").unwrap();
+        assert_eq!(pages.options().unwrap().per_page, 25);
+        assert!(
+            !parse("token_env = \"T\"\nper_page = 151\n")
+                .unwrap()
+                .check()
+                .is_empty()
         );
     }
 

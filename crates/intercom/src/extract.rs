@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::client::{Api, ApiError, Listed, decode};
+use crate::filter::{self, ThreadFilter};
 use crate::map::to_canonical::{self as map, Context, Download, Thread, ThreadKind, key};
 use crate::wire;
 
@@ -60,6 +61,9 @@ pub mod streams {
 /// Re-fetches of one thread for fresh file URLs (see `thread_with_files`).
 const MAX_REFETCHES: u32 = 8;
 
+/// The most threads `State::recent` keeps; a busier day than this is re-read on the next delta.
+const RECENT_CAP: usize = 5_000;
+
 /// One day: search compares dates by the workspace's calendar day (§2), so a delta search
 /// starts a day before the watermark.
 const DAY: i64 = 86_400;
@@ -82,6 +86,8 @@ pub struct SourceOptions {
     /// The country assumed for phone numbers written without an international prefix (ISO
     /// 3166-1 alpha-2, e.g. `US`); `None` keeps only international numbers.
     pub phone_region: Option<String>,
+    /// Which conversations and tickets to export (`[source.filters]`); empty: all.
+    pub filter: ThreadFilter,
 }
 
 impl SourceOptions {
@@ -101,6 +107,7 @@ impl SourceOptions {
             per_page: 150,
             concurrency: 16,
             phone_region: None,
+            filter: ThreadFilter::default(),
         }
     }
 }
@@ -186,6 +193,14 @@ struct State {
     /// A pass read to its end.
     #[serde(default)]
     done: bool,
+    /// Threads this pass read changed within a day of `max` (id → `updated_at`): the next
+    /// delta lists that day again (the overlap) and skips those it finds unchanged, instead of
+    /// retrieving them a second time (e.g. after a crash later in the same export).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    recent: BTreeMap<String, i64>,
+    /// The previous pass's `recent`, while a delta pass runs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    known: BTreeMap<String, i64>,
 }
 
 impl State {
@@ -223,6 +238,8 @@ pub struct IntercomSource {
     admins: Arc<Mutex<Option<HashSet<String>>>>,
     /// Reads national phone numbers in the configured default region.
     phones: PhoneNormalizer,
+    /// `[source.filters]`.
+    filter: Arc<ThreadFilter>,
 }
 
 impl IntercomSource {
@@ -253,12 +270,20 @@ impl IntercomSource {
             concurrency: options.concurrency.max(1),
             admins: Arc::new(Mutex::new(None)),
             phones,
+            filter: Arc::new(options.filter),
         })
     }
 
     /// The API client (its metrics show calls and waits).
     pub fn api(&self) -> &Api {
         &self.api
+    }
+
+    /// What Intercom last said of its window: calls left and the window's size
+    /// (`X-RateLimit-Remaining` / `-Limit`, §3), once an answer carried them.
+    pub fn budget(&self) -> Option<(u64, u64)> {
+        let m = self.api.http().metrics();
+        Some((m.vendor_budget_left?, m.vendor_budget_limit?))
     }
 
     fn known_admins(&self) -> Option<HashSet<String>> {
@@ -776,6 +801,7 @@ impl IntercomSource {
                 mode: Some("search".into()),
                 since: Some(since),
                 max: since,
+                known: state.recent,
                 ..State::default()
             }
         } else if state.mode.is_none() {
@@ -795,7 +821,10 @@ impl IntercomSource {
                 max,
                 ..state.clone()
             },
-            None => State::finished(max.max(state.since.unwrap_or(0))),
+            None => State {
+                recent: state.recent.clone(),
+                ..State::finished(max.max(state.since.unwrap_or(0)))
+            },
         }
     }
 
@@ -941,20 +970,61 @@ impl IntercomSource {
             let next = l.page.next_cursor();
             let mut max = state.max;
             let mut ids = Vec::new();
+            let mut excluded = Vec::new();
+            let mut recent = state.recent.clone();
             for r in &l.page.data {
                 #[derive(Deserialize)]
                 struct Item {
                     #[serde(deserialize_with = "wire::id_string")]
                     id: String,
                     #[serde(default)]
+                    created_at: Option<i64>,
+                    #[serde(default)]
                     updated_at: Option<i64>,
+                    // Values, not words: a shape this version does not expect must not make
+                    // the item unreadable (it would be skipped).
+                    #[serde(default)]
+                    state: Option<Value>,
+                    #[serde(default)]
+                    source: Option<Value>,
                 }
                 if let Ok(i) = serde_json::from_str::<Item>(r.get()) {
                     max = max.max(i.updated_at.unwrap_or(0));
+                    if let Some(u) = i.updated_at {
+                        recent.insert(i.id.clone(), u);
+                        // Unchanged since the last pass read it: staged already.
+                        if state.known.get(&i.id) == Some(&u) {
+                            continue;
+                        }
+                    }
+                    // Excluded before retrieval: no call spent, one problem recorded.
+                    let listed = filter::Listed {
+                        created_at: i.created_at,
+                        updated_at: i.updated_at,
+                        state: i.state.as_ref().and_then(Value::as_str),
+                        channel: i
+                            .source
+                            .as_ref()
+                            .and_then(|s| s.get("type"))
+                            .and_then(Value::as_str),
+                    };
+                    let thread_key = || match kind {
+                        ThreadKind::Conversation => key(RecordKind::Conversation, &i.id),
+                        ThreadKind::Ticket => map::ticket_key(&i.id),
+                    };
+                    if !self.filter.is_empty()
+                        && let Some(p) = self.filter.exclude(&thread_key(), &listed)
+                    {
+                        excluded.push(p);
+                        continue;
+                    }
                     ids.push(i.id);
                 }
             }
-            let mut page = Page::default();
+            let mut page = Page {
+                problems: excluded,
+                ..Page::default()
+            };
             let concurrency = self.concurrency;
             let mut retrievals = futures::stream::iter(ids.clone())
                 .map(|id| {
@@ -999,6 +1069,11 @@ impl IntercomSource {
                 page.raw.push(Raw::new(thread_key, raw_body));
                 push_thread(&mut page, thread);
             }
+            recent.retain(|_, u| *u > max - DAY);
+            if recent.len() > RECENT_CAP {
+                recent.clear();
+            }
+            state.recent = recent;
             state = Self::after(&state, next, max);
             commit(out, page, &state, &mut last).await?;
             if state.done {

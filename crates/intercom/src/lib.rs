@@ -16,10 +16,12 @@
 pub mod client;
 pub mod config;
 pub mod extract;
+pub mod files;
+pub mod filter;
 pub mod map;
 pub mod wire;
 
-pub use config::SourceConfig;
+pub use config::{Filters, SourceConfig};
 use deskmove_core::Registration;
 use deskmove_http::HostPolicy;
 pub use extract::{IntercomError, IntercomSource, SourceOptions};

@@ -779,3 +779,32 @@ async fn a_delta_run_reads_only_the_churn() {
     compare_with_world(&sandbox, &staging).await;
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rerun_with_nothing_changed_retrieves_nothing_again() {
+    // The delta's day of overlap lists the last day again; what it finds unchanged since the
+    // last pass (the cursor remembers that day's threads) is not retrieved a second time.
+    let sandbox = support::sandbox(SandboxArgs {
+        conversations: 120,
+        contacts: 30,
+        ..SandboxArgs::default()
+    })
+    .await;
+    let dir = TempDir::new().unwrap();
+    let staging = support::sqlite(&dir);
+    export(&staging, &support::source(&sandbox, 50))
+        .await
+        .unwrap();
+    let route = "GET /conversations/{conversation_id}";
+    let before = calls(&sandbox.stats(), route);
+    assert_eq!(before, sandbox.world().view().conversation_count());
+    let report = export(&staging, &support::source(&sandbox, 50))
+        .await
+        .unwrap();
+    assert_eq!(calls(&sandbox.stats(), route), before, "{report:?}");
+    assert!(
+        calls(&sandbox.stats(), "POST /conversations/search") > 0,
+        "the delta did search"
+    );
+    sandbox.shutdown().await;
+}

@@ -1,4 +1,6 @@
 //! The Intercom source against its sandbox: one test binary, modules inside.
 
 mod export;
+mod files;
+mod filters;
 mod support;

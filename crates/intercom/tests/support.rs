@@ -23,6 +23,15 @@ pub async fn sandbox(args: SandboxArgs) -> RunningSandbox {
 
 /// The source pointed at `sandbox`, its file host allowed, `per_page` items a page.
 pub fn source(sandbox: &RunningSandbox, per_page: u32) -> IntercomSource {
+    IntercomSource::with_options(
+        options(sandbox, per_page),
+        &SecretString::from(sandbox.token().to_owned()),
+    )
+    .expect("the source builds")
+}
+
+/// The options [`source`] uses: the sandbox, its file host, quick retries.
+pub fn options(sandbox: &RunningSandbox, per_page: u32) -> SourceOptions {
     let files = sandbox.files_url();
     let host = format!(
         "{}:{}",
@@ -40,8 +49,7 @@ pub fn source(sandbox: &RunningSandbox, per_page: u32) -> IntercomSource {
     options.file_policy.max_attempts = 10;
     options.file_policy.calls_per_minute = 60_000;
     options.file_policy.burst = 200;
-    IntercomSource::with_options(options, &SecretString::from(sandbox.token().to_owned()))
-        .expect("the source builds")
+    options
 }
 
 /// A fresh SQLite store and blob directory under `dir`.

@@ -20,10 +20,10 @@ mod types;
 pub use blob::{BlobStore, S3Config, blob_hash};
 pub use error::StoreError;
 pub use memory::MemoryStore;
-pub use sqlite::{Durability, SqliteOptions, SqliteStore};
+pub use sqlite::{ArchiveHit, Durability, SqliteOptions, SqliteStore};
 pub use store::Store;
 pub use types::{
-    BlobMeta, CursorState, Dump, KindStatus, LedgerEntry, LoadBatch, NewRun, Outcome, ProblemGroup,
-    RawPayload, Run, RunId, RunStatus, StagedBatch, StatusReport, StoredProblem, StoredRaw,
-    StoredRecord,
+    Activity, ActivityPhase, BlobMeta, CursorState, Dump, KindStatus, LedgerEntry, LoadBatch,
+    NewRun, Outcome, ProblemGroup, RawPayload, Run, RunId, RunStatus, StagedBatch, StatusReport,
+    StoredProblem, StoredRaw, StoredRecord,
 };

@@ -7,7 +7,9 @@ use deskmove_core::{ErrorKind, Problem, Record, RecordKind, SourceKey, Stage, ca
 use jiff::Timestamp;
 
 use crate::error::StoreError;
-use crate::types::{LoadBatch, Outcome, RunId, StagedBatch, StoredProblem, StoredRecord};
+use crate::types::{
+    Activity, ActivityPhase, LoadBatch, Outcome, RunId, StagedBatch, StoredProblem, StoredRecord,
+};
 
 /// A source key as stored: (kind, system, id). Kind first, so one index both finds a key and
 /// pages through a kind.
@@ -159,6 +161,8 @@ pub(crate) struct PreparedBatch {
     pub raw: Vec<RawRow>,
     pub records: Vec<RecordRow>,
     pub problems: Vec<ProblemRow>,
+    /// Its activity log row.
+    pub activity: ActivityRow,
 }
 
 /// A validated [`LoadBatch`], in rows. Apply in field order: ledger entries (a non-failed outcome
@@ -167,6 +171,28 @@ pub(crate) struct PreparedLoads {
     pub run: RunId,
     pub entries: Vec<LedgerRow>,
     pub problems: Vec<ProblemRow>,
+    /// Its activity log row.
+    pub activity: ActivityRow,
+}
+
+/// An activity log row, stamped when the batch is prepared (the store's clock).
+pub(crate) struct ActivityRow {
+    pub phase: ActivityPhase,
+    pub at: Timestamp,
+    pub records: u64,
+    pub problems: u64,
+}
+
+impl ActivityRow {
+    pub(crate) fn entry(&self, run: RunId) -> Activity {
+        Activity {
+            run,
+            phase: self.phase,
+            at: self.at,
+            records: self.records,
+            problems: self.problems,
+        }
+    }
 }
 
 fn problem_row(p: &Problem) -> Result<ProblemRow, StoreError> {
@@ -198,7 +224,7 @@ pub(crate) fn prepare_batch(batch: StagedBatch) -> Result<PreparedBatch, StoreEr
             body: r.body,
         })
         .collect();
-    let records = batch
+    let records: Vec<RecordRow> = batch
         .records
         .iter()
         .map(|record| {
@@ -222,11 +248,17 @@ pub(crate) fn prepare_batch(batch: StagedBatch) -> Result<PreparedBatch, StoreEr
             })
         })
         .collect::<Result<_, _>>()?;
-    let problems = batch
+    let problems: Vec<ProblemRow> = batch
         .problems
         .iter()
         .map(problem_row)
         .collect::<Result<_, _>>()?;
+    let activity = ActivityRow {
+        phase: ActivityPhase::Extract,
+        at: Timestamp::now(),
+        records: records.len() as u64,
+        problems: problems.len() as u64,
+    };
     Ok(PreparedBatch {
         run: batch.run,
         stream: batch.stream,
@@ -234,11 +266,12 @@ pub(crate) fn prepare_batch(batch: StagedBatch) -> Result<PreparedBatch, StoreEr
         raw,
         records,
         problems,
+        activity,
     })
 }
 
 pub(crate) fn prepare_loads(batch: LoadBatch) -> Result<PreparedLoads, StoreError> {
-    let entries = batch
+    let entries: Vec<LedgerRow> = batch
         .entries
         .into_iter()
         .map(|e| {
@@ -270,15 +303,27 @@ pub(crate) fn prepare_loads(batch: LoadBatch) -> Result<PreparedLoads, StoreErro
             })
         })
         .collect::<Result<_, _>>()?;
-    let problems = batch
+    let problems: Vec<ProblemRow> = batch
         .problems
         .iter()
         .map(problem_row)
         .collect::<Result<_, _>>()?;
+    let handled: std::collections::BTreeSet<&KeyColumns> = entries
+        .iter()
+        .map(|e| &e.key)
+        .chain(problems.iter().map(|p| &p.key))
+        .collect();
+    let activity = ActivityRow {
+        phase: ActivityPhase::Load,
+        at: Timestamp::now(),
+        records: handled.len() as u64,
+        problems: problems.len() as u64,
+    };
     Ok(PreparedLoads {
         run: batch.run,
         entries,
         problems,
+        activity,
     })
 }
 

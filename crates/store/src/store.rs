@@ -9,7 +9,7 @@ use deskmove_core::{Problem, RecordKind, SourceKey};
 
 use crate::error::StoreError;
 use crate::types::{
-    BlobMeta, Dump, LedgerEntry, LoadBatch, NewRun, Run, RunId, RunStatus, StagedBatch,
+    Activity, BlobMeta, Dump, LedgerEntry, LoadBatch, NewRun, Run, RunId, RunStatus, StagedBatch,
     StatusReport, StoredProblem, StoredRaw, StoredRecord,
 };
 
@@ -148,6 +148,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every run, oldest first.
     fn runs(&self) -> impl Future<Output = Result<Vec<Run>, StoreError>> + Send;
+
+    /// The activity log of `run`, in commit order: one [`Activity`] per committed
+    /// [`put_batch`](Store::put_batch) or [`put_loads`](Store::put_loads), stamped with the
+    /// store's clock when it was received. For throughput charts in reports. It says when work
+    /// happened, not what the store holds: it is not part of the [`dump`](Store::dump), and a
+    /// re-sent batch is logged again. A failed write logs nothing.
+    fn activity(
+        &self,
+        run: RunId,
+    ) -> impl Future<Output = Result<Vec<Activity>, StoreError>> + Send;
 
     /// What `deskmove status` shows: counts per kind, problems grouped by code with up to
     /// `examples` examples each, cursors and runs.

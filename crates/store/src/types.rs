@@ -276,8 +276,45 @@ pub struct StatusReport {
     pub runs: Vec<Run>,
 }
 
+/// Which kind of write an [`Activity`] entry logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+pub enum ActivityPhase {
+    /// An extraction batch ([`Store::put_batch`](crate::Store::put_batch)).
+    Extract,
+    /// A load batch ([`Store::put_loads`](crate::Store::put_loads)); rollbacks write these too.
+    Load,
+}
+
+impl ActivityPhase {
+    /// The stable snake_case name stored and reported.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// One committed write in the activity log: when it happened and how much it carried. Reports
+/// chart throughput over time from these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Activity {
+    /// The run that wrote it.
+    pub run: RunId,
+    /// Which kind of write.
+    pub phase: ActivityPhase,
+    /// When the store received it (the store's wall clock, not the caller's).
+    pub at: Timestamp,
+    /// Records it carried: staged records for an extraction batch; distinct records with a
+    /// ledger entry or a problem for a load batch.
+    pub records: u64,
+    /// Problems it carried.
+    pub problems: u64,
+}
+
 /// A deterministic full dump of a store's contents: per table, every row rendered as a JSON array
-/// in schema column order, rows sorted. Two stores with equal dumps hold the same data; the memory
+/// in schema column order, rows sorted. The activity log is left out: it says when writes
+/// happened, not what the store holds. Two stores with equal dumps hold the same data; the memory
 /// and SQLite stores render identically, so their dumps can be compared with each other.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dump {

@@ -1,5 +1,6 @@
 //! The store's tests, one binary with a module per area (they share `common`'s fixtures).
 
+mod archive;
 mod blob;
 mod common;
 mod crash;

@@ -7,7 +7,8 @@ use crate::common::*;
 use deskmove_core::connector::TargetInstance;
 use deskmove_core::{ContentHash, RecordKind, Stage};
 use deskmove_store::{
-    BlobMeta, LedgerEntry, LoadBatch, Outcome, RunId, RunStatus, StagedBatch, Store, StoreError,
+    ActivityPhase, BlobMeta, LedgerEntry, LoadBatch, Outcome, RunId, RunStatus, StagedBatch, Store,
+    StoreError,
 };
 
 async fn empty_store_holds_nothing<S: Store>(s: &S) {
@@ -879,6 +880,86 @@ async fn readers_never_see_half_a_batch<S: Store>(s: Arc<S>) {
     assert_eq!(s.status(0).await.unwrap().kinds[0].staged, 200);
 }
 
+async fn the_activity_log_times_each_committed_write<S: Store>(s: &S) {
+    let run = s.start_run(new_run("run")).await.unwrap();
+    let other = s.start_run(new_run("run")).await.unwrap();
+    let c = contact("7", "zoe@example.com", "2024-05-06T07:08:09.5Z");
+    let mut b = batch(
+        run,
+        "intercom/contacts",
+        Some("p2"),
+        vec![c.clone(), tag("1", "VIP")],
+    );
+    b.problems.push(problem(
+        &key(RecordKind::Contact, "8"),
+        Stage::Extract,
+        "not_found",
+    ));
+    s.put_batch(b).await.unwrap();
+    let before = s.dump().await.unwrap();
+    // A refused write logs nothing.
+    assert!(
+        s.put_batch(batch(RunId(99), "intercom/contacts", None, vec![]))
+            .await
+            .is_err()
+    );
+    let mut failed = loaded(c.key(), run, "x", "h");
+    failed.outcome = Outcome::Failed;
+    failed.target_id = None;
+    failed.content_hash = None;
+    s.put_loads(LoadBatch {
+        run,
+        entries: vec![loaded(&key(RecordKind::Tag, "1"), run, "t1", "h1"), failed],
+        problems: vec![
+            problem(c.key(), Stage::Load, "refused"),
+            problem(
+                &key(RecordKind::Contact, "9"),
+                Stage::Map,
+                "skipped_by_mapping",
+            ),
+        ],
+    })
+    .await
+    .unwrap();
+    s.put_batch(batch(other, "intercom/tags", None, vec![tag("2", "B")]))
+        .await
+        .unwrap();
+
+    let log = s.activity(run).await.unwrap();
+    let summary: Vec<_> = log
+        .iter()
+        .map(|a| (a.run, a.phase, a.records, a.problems))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (run, ActivityPhase::Extract, 2, 1),
+            // Distinct records with an entry or a problem: tag 1, contact 7, contact 9.
+            (run, ActivityPhase::Load, 3, 2),
+        ]
+    );
+    assert!(log[0].at <= log[1].at, "commit order");
+    assert_eq!(s.activity(other).await.unwrap().len(), 1);
+    assert!(s.activity(RunId(99)).await.unwrap().is_empty());
+    // Timing is not content: replaying a batch logs it again but leaves the dump as it was.
+    let mut replay = batch(
+        run,
+        "intercom/contacts",
+        Some("p2"),
+        vec![c.clone(), tag("1", "VIP")],
+    );
+    replay.problems.push(problem(
+        &key(RecordKind::Contact, "8"),
+        Stage::Extract,
+        "not_found",
+    ));
+    let after_loads = s.dump().await.unwrap();
+    s.put_batch(replay).await.unwrap();
+    assert_eq!(s.dump().await.unwrap(), after_loads);
+    assert_eq!(s.activity(run).await.unwrap().len(), 3);
+    assert!(!before.tables.contains_key("activity"));
+}
+
 macro_rules! store_suite {
     ($($factory:ident),+) => {$(
         mod $factory {
@@ -910,6 +991,7 @@ macro_rules! store_suite {
             case!(the_ledger_pages_through_an_instance);
             case!(problems_page_in_key_order);
             case!(the_blob_index_keeps_the_first_entry);
+            case!(the_activity_log_times_each_committed_write);
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn readers_never_see_half_a_batch() {

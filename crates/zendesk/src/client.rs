@@ -68,6 +68,183 @@ pub async fn count_agents(client: &PoliteClient) -> Result<u64, HttpError> {
     Ok(total)
 }
 
+// ---------------------------------------------------------------------------------------------
+// The export's client: the account host for ordinary calls, a second client on the same host
+// for the incremental exports (their own 10/min bucket, research §1.4), and a credential-less
+// file client for attachments (§3.3: `content_url` answers 302 to a pre-signed host).
+// ---------------------------------------------------------------------------------------------
+
+/// Zendesk's pre-signed attachment host (§3.3): downloads are redirected there.
+pub const ZENDESK_FILE_HOSTS: &[&str] = &["*.zdusercontent.com"];
+
+/// The file client: no credentials at all; the account's own host (the first hop of a
+/// `content_url`), Zendesk's pre-signed host and `extra_hosts` (e.g. a sandbox's file host).
+pub fn connect_files(
+    base_url: &Url,
+    policy: HostPolicy,
+    extra_hosts: &[String],
+) -> Result<deskmove_http::FileClient, HttpError> {
+    let mut b = deskmove_http::FileClient::builder(policy);
+    if let Some(host) = base_url.host_str() {
+        b = b.allow_host(match base_url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        });
+    }
+    for h in ZENDESK_FILE_HOSTS {
+        b = b.allow_host(*h);
+    }
+    for h in extra_hosts {
+        b = b.allow_host(h.clone());
+    }
+    b.build()
+}
+
+/// A call failed, or its answer could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The call failed (after the polite client's retries).
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// The answer is not the JSON we expect.
+    #[error("the answer of `{what}` could not be read: {reason}")]
+    Decode {
+        /// The call.
+        what: String,
+        /// What the parser said.
+        reason: String,
+    },
+}
+
+impl deskmove_core::Classify for ApiError {
+    fn kind(&self) -> deskmove_core::ErrorKind {
+        match self {
+            Self::Http(e) => e.kind(),
+            Self::Decode { .. } => deskmove_core::ErrorKind::Protocol,
+        }
+    }
+
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Http(e) => e.retry_after(),
+            Self::Decode { .. } => None,
+        }
+    }
+}
+
+impl ApiError {
+    /// The HTTP status of a failed call.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Http(e) => e.status().map(|s| s.as_u16()),
+            Self::Decode { .. } => None,
+        }
+    }
+}
+
+/// Reads a JSON answer into `T`.
+pub fn decode<T: serde::de::DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::Decode {
+        what: what.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// One answer: its bytes as received and its top-level keys.
+#[derive(Debug)]
+pub struct Answer {
+    /// The body as received.
+    pub bytes: bytes::Bytes,
+    /// The body's top-level keys, unparsed.
+    pub body: crate::wire::Body,
+}
+
+/// Calls and pagination over the account host, and downloads over the file hosts.
+#[derive(Debug, Clone)]
+pub struct Api {
+    http: PoliteClient,
+    incremental: PoliteClient,
+    files: deskmove_http::FileClient,
+}
+
+impl Api {
+    /// An API over the account client, the incremental-export client and the file client.
+    pub fn new(
+        http: PoliteClient,
+        incremental: PoliteClient,
+        files: deskmove_http::FileClient,
+    ) -> Self {
+        Self {
+            http,
+            incremental,
+            files,
+        }
+    }
+
+    /// The account client (its metrics show calls and waits).
+    pub fn http(&self) -> &PoliteClient {
+        &self.http
+    }
+
+    /// The incremental-export client.
+    pub fn incremental(&self) -> &PoliteClient {
+        &self.incremental
+    }
+
+    /// The file client.
+    pub fn files(&self) -> &deskmove_http::FileClient {
+        &self.files
+    }
+
+    /// `GET path?query` on the account client.
+    pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Answer, ApiError> {
+        let r = self.http.send(self.http.get(path).query(query)).await?;
+        answer(path, r.into_body())
+    }
+
+    /// `GET path?query` on the incremental-export client.
+    pub async fn export(&self, path: &str, query: &[(&str, String)]) -> Result<Answer, ApiError> {
+        let c = &self.incremental;
+        let r = c.send(c.get(path).query(query)).await?;
+        answer(path, r.into_body())
+    }
+
+    /// Every item of a CBP list (`page[size]`, then `page[after]` until `meta.has_more` is false
+    /// or a page comes back empty: an exactly full last page still says `has_more`, §1.3).
+    pub async fn cbp_all(
+        &self,
+        path: &str,
+        key: &str,
+        size: u32,
+        extra: &[(&str, String)],
+    ) -> Result<Vec<Box<serde_json::value::RawValue>>, ApiError> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut q: Vec<(&str, String)> = vec![("page[size]", size.to_string())];
+            if let Some(a) = &after {
+                q.push(("page[after]", a.clone()));
+            }
+            q.extend(extra.iter().cloned());
+            let a = self.get(path, &q).await?;
+            let items = a.body.items(key);
+            let empty = items.is_empty();
+            out.extend(items);
+            match a.body.after_cursor() {
+                Some(next) if a.body.has_more() && !empty && after.as_ref() != Some(&next) => {
+                    after = Some(next);
+                }
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+fn answer(path: &str, bytes: bytes::Bytes) -> Result<Answer, ApiError> {
+    let body = decode(path, &bytes)?;
+    Ok(Answer { bytes, body })
+}
+
 #[cfg(test)]
 mod tests {
     use deskmove_zendesk_sandbox::{RunningSandbox, Sandbox, SandboxArgs};

@@ -9,6 +9,8 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
 
+use crate::extract::SourceOptions;
+
 /// How the address is written in messages: every account has its own subdomain (§1.1).
 const ADDRESS_SHAPE: &str = "https://<subdomain>.zendesk.com";
 
@@ -50,6 +52,12 @@ pub struct SourceConfig {
     /// `[source.http]` `calls_per_minute = 600` on Enterprise (700/min).
     #[serde(default)]
     pub http: Option<HttpOverrides>,
+    /// Extra hosts to download attachments from besides your account's own and Zendesk's
+    /// pre-signed `*.zdusercontent.com`, as `host` or `host:port` without scheme or path, e.g.
+    /// a brand's host-mapped domain, or `file_hosts = ["127.0.0.1:4567"]` for a sandbox's
+    /// `files_url`. Your token is never sent to a file host.
+    #[serde(default)]
+    pub file_hosts: Vec<String>,
     /// Never used: tokens are not accepted inline; present to say so when someone tries.
     #[serde(default)]
     token: InlineToken,
@@ -65,8 +73,30 @@ impl SourceConfig {
             token_env: None,
             token_file: None,
             http: None,
+            file_hosts: Vec::new(),
             token: InlineToken::default(),
         }
+    }
+
+    /// These settings with `host` (`host:port`) allowed as a file host too.
+    pub fn with_file_host(mut self, host: impl Into<String>) -> Self {
+        self.file_hosts.push(host.into());
+        self
+    }
+
+    /// How the export reaches the account: the address, the sign-in email, the call budgets
+    /// and the file hosts. Errors are sentences for the user naming the key to change.
+    pub fn options(&self) -> Result<SourceOptions, String> {
+        if let Some(problem) = self.base_url_problem().or_else(|| self.email_problem()) {
+            return Err(problem);
+        }
+        let mut options = SourceOptions::new(self.base_url.clone());
+        options.email = self.email.clone();
+        options.policy = self
+            .host_policy()
+            .map_err(|m| format!("[source.http]: {m}"))?;
+        options.file_hosts.extend(self.file_hosts.iter().cloned());
+        Ok(options)
     }
 
     /// The same settings signing in as `email/token` (Basic) instead of Bearer.
@@ -86,6 +116,11 @@ impl SourceConfig {
         problems.extend(self.email_problem());
         if let Err(message) = self.host_policy() {
             problems.push(format!("[source.http]: {message}"));
+        }
+        // Builds the credential-less file client: the one place host names are checked.
+        let files = SourceOptions::new(self.base_url.clone()).file_policy;
+        if let Err(e) = crate::client::connect_files(&self.base_url, files, &self.file_hosts) {
+            problems.push(format!("[source] `file_hosts`: {e}"));
         }
         problems
     }
@@ -250,6 +285,24 @@ mod tests {
             problems[0].contains("[source.http]") && problems[0].contains("calls_per_minute"),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn options_carry_the_email_and_file_hosts() {
+        let config = parse(&format!(
+            "{MINIMAL}email = \"a@b.example\"\nfile_hosts = [\"127.0.0.1:4567\"]\n"
+        ))
+        .unwrap();
+        assert!(config.check().is_empty(), "{:?}", config.check());
+        let options = config.options().unwrap();
+        assert_eq!(options.email.as_deref(), Some("a@b.example"));
+        assert_eq!(options.file_hosts, ["127.0.0.1:4567"]);
+        assert_eq!(options.policy, crate::host_policy());
+
+        let bad = parse(&format!("{MINIMAL}file_hosts = [\"http://x/\"]\n")).unwrap();
+        assert!(bad.check().iter().any(|p| p.contains("`file_hosts`")));
+        let path = SourceConfig::at(Url::parse("https://acme.zendesk.com/agent").unwrap());
+        assert!(path.options().unwrap_err().contains("`base_url`"));
     }
 
     #[test]

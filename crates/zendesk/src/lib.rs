@@ -1,6 +1,6 @@
-//! The Zendesk connector: it will hold the Zendesk Support source (configuration, client, wire
-//! types, mapping to canonical records and extraction through the incremental exports). Today it
-//! has its registration, its call limits, its `[source]` settings and the client's sign-in.
+//! The Zendesk connector: the Zendesk Support source — its registration, call limits, `[source]`
+//! settings, client, wire types, mapping to canonical records and extraction through the
+//! incremental exports (`extract`).
 //!
 //! Its tests run against `deskmove-zendesk-sandbox`, a local Zendesk serving the synthetic
 //! company, which is a separate crate so the oracle stays independent of the code it checks.
@@ -8,10 +8,14 @@
 
 pub mod client;
 pub mod config;
+pub mod extract;
+pub mod map;
+pub mod wire;
 
 pub use config::SourceConfig;
 use deskmove_core::Registration;
 use deskmove_http::HostPolicy;
+pub use extract::{SourceOptions, ZendeskError, ZendeskSource};
 
 /// The connector's name in `deskmove.toml`, on the command line and in source keys.
 pub const NAME: &str = "zendesk";

@@ -33,6 +33,8 @@ pub struct Upload {
     pub content_type: String,
     /// How many bytes it had (they are not kept).
     pub byte_size: u64,
+    /// ActiveStorage's `checksum`: the base64 MD5 of the bytes.
+    pub checksum: String,
 }
 
 /// The parameters `Messages::MessageBuilder` reads (`app/builders/messages/message_builder.rb`).
@@ -171,6 +173,7 @@ impl Database {
                 file_name: a.file_name.clone(),
                 content_type: a.content_type.clone(),
                 byte_size: a.byte_size,
+                checksum: a.checksum.clone(),
             });
         }
         let id = self.next_id("messages");

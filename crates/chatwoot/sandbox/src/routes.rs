@@ -37,6 +37,10 @@ use crate::state::{
     AppState, Article, CannedResponse, Category, CustomAttributeDefinition, Label, Team,
 };
 
+/// Largest message create body: `Message::NUMBER_OF_PERMITTED_ATTACHMENTS` (15) files of
+/// Chatwoot's 40 MB upload limit, plus the text fields.
+const MESSAGE_BODY_LIMIT: usize = 15 * 40 * 1024 * 1024 + 1024 * 1024;
+
 /// Every route the sandbox serves.
 pub fn router(app: Arc<AppState>) -> Router {
     let account = Router::new()
@@ -112,7 +116,11 @@ pub fn router(app: Arc<AppState>) -> Router {
         )
         .route(
             "/conversations/{id}/messages",
-            get(messages::index).post(messages::create),
+            get(messages::index)
+                .post(messages::create)
+                // Rails takes the whole multipart body (15 files of up to 40 MB each), not
+                // axum's 2 MB default.
+                .layer(axum::extract::DefaultBodyLimit::max(MESSAGE_BODY_LIMIT)),
         )
         .route(
             "/conversations/{id}/messages/{message_id}",

@@ -98,6 +98,13 @@ pub fn normalize_team_name(raw: &str) -> String {
     raw.to_lowercase()
 }
 
+/// ActiveStorage's blob `checksum`: the base64 MD5 of the bytes (`ActiveStorage::Blob#compute_checksum_in_chunks`).
+pub fn checksum(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    use md5::Digest as _;
+    base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(bytes))
+}
+
 /// Maximum message content length (§2.4: content ≤ 150,000 chars).
 pub const MAX_CONTENT_CHARS: usize = 150_000;
 

@@ -48,8 +48,14 @@ fn translate_placeholders(body: &str) -> String {
             return out;
         };
         let inner = &rest[start + 2..start + len];
-        let name = inner.split('|').next().unwrap_or("").trim();
-        let drop = match name {
+        // Markdown escapes `_` (`first\_name`); the placeholder's name is the unescaped one.
+        let name = inner
+            .split('|')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .replace('\\', "");
+        let drop = match name.as_str() {
             "user.name" | "name" | "contact.name" => Some("contact.name"),
             "user.first_name" | "first_name" | "contact.first_name" => Some("contact.first_name"),
             "user.last_name" | "last_name" | "contact.last_name" => Some("contact.last_name"),
@@ -87,5 +93,9 @@ mod tests {
             "Hi {{contact.first_name}}, {{x}} {{agent.name}}"
         );
         assert_eq!(translate_placeholders("open {{ end"), "open {{ end");
+        assert_eq!(
+            translate_placeholders("Hello {{user.first\\_name | fallback: \"friend\"}}"),
+            "Hello {{contact.first_name}}"
+        );
     }
 }

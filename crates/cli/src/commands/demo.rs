@@ -1,17 +1,37 @@
-//! `deskmove demo`: the whole set-up on one machine with nothing to configure. It starts the
-//! sandboxes of the registry's default source and target (the source serving the embedded demo
-//! company), checks both answer through deskmove's own polite HTTP client with their tokens, and
-//! shows what a migration of that company moves. With `--serve` it keeps both running.
+//! `deskmove demo`: a whole migration on one machine with nothing to configure. It starts the
+//! sandboxes of the registry's default source (serving a small synthetic company) and target,
+//! checks both answer through deskmove's own client, then exports the company, imports it into
+//! the target, verifies the counts three ways (the source world's totals, the staging store,
+//! the target read back) and writes the run's report into `deskmove-demo/` of the working
+//! directory. With `--serve` it keeps both sandboxes running afterwards.
+//!
+//! Where the default target cannot be written yet, it stops after the checks and says so: it
+//! never pretends a migration happened.
+
+mod migration;
 
 use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
 
 use serde_json::{Value, json};
+
+use self::migration::Unavailable;
+use crate::EXIT_PROBLEMS;
 
 use crate::commands::sandbox::wait_for_stop;
 use crate::registry::{DemoWorld, LocalSandbox, default_pair};
 
 /// Arguments of `deskmove demo`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Everything stays on 127.0.0.1 and in deskmove-demo/ of the working directory (-C): its staging
+store (with a deskmove.toml, so `deskmove -C deskmove-demo status` and `archive search` work on
+it) and the run's report, reports/run-1/report.html. Each demo starts that folder afresh.
+
+The count table compares three independent views per record kind: what the source world holds,
+what the export staged, and what the target returns when read back. Exit code 0 when they agree
+(records skipped with a reason are listed in the report), 3 when they do not.")]
 pub struct DemoArgs {
     /// Keep both sandboxes running after the checks, until Ctrl-C.
     #[arg(long)]
@@ -20,10 +40,10 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Conversations in the demo company.
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, default_value_t = 300)]
     pub conversations: u64,
     /// Contacts in the demo company.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 150)]
     pub contacts: u64,
     /// Print one JSON document on stdout instead of the text summary.
     #[arg(long)]
@@ -38,8 +58,8 @@ struct Side {
     agents: u64,
 }
 
-/// Runs the demo.
-pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
+/// Runs the demo; `Ok` holds 0, or 3 when the three-way counts disagree.
+pub async fn run(dir: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let (source, target) = default_pair();
     let world = DemoWorld {
         seed: args.seed,
@@ -49,15 +69,36 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let source = LocalSandbox::start(source, world).await?;
     let target = LocalSandbox::start(target, world).await?;
     let sides = [check_source(source).await?, check_target(target).await?];
+    let migrated = migration::migrate(dir, &sides[0].sandbox, &sides[1].sandbox).await?;
 
     if args.json {
         let mut doc = serde_json::Map::new();
         for side in &sides {
             doc.insert(side.sandbox.connector().name().to_owned(), side_json(side));
         }
+        let migration = match &migrated {
+            Ok(m) => serde_json::to_value(m)?,
+            Err(Unavailable::NotBuilt(why)) => json!({"unavailable": why}),
+        };
+        doc.insert("migration".to_owned(), migration);
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        print!("{}", summary(&sides));
+        let mut text = summary(&sides);
+        match &migrated {
+            Ok(m) => text.push_str(&migration_summary(m)),
+            Err(Unavailable::NotBuilt(why)) => {
+                let _ = writeln!(
+                    text,
+                    "\nNo migration was run: {why}\nThe checks above are what the demo can show today."
+                );
+            }
+        }
+        let source = sides[0].sandbox.connector().name();
+        let _ = write!(
+            text,
+            "\nTry it yourself: `deskmove demo --serve` keeps both running and prints their tokens;\n`deskmove sandbox {source} --help` shows the faults and limits you can switch on;\n`deskmove init` writes a deskmove.toml for your own helpdesks.\n"
+        );
+        print!("{text}");
     }
 
     if args.serve {
@@ -70,7 +111,77 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
     for side in sides {
         side.sandbox.shutdown().await;
     }
-    Ok(())
+    Ok(match migrated {
+        Ok(m) if !m.verified => ExitCode::from(EXIT_PROBLEMS),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+/// The migration's counts, where the report is and what to look at.
+fn migration_summary(m: &migration::Migration) -> String {
+    let mut s = format!(
+        "\nMigration (run #{}): {} records exported, {} written into {}.\n",
+        m.run,
+        m.exported,
+        m.import.total_written(),
+        m.import.target
+    );
+    let _ = writeln!(
+        s,
+        "  {:<22} {:>8} {:>8} {:>8} {:>8}",
+        "kind", "source", "staged", "loaded", "found"
+    );
+    for line in &m.counts {
+        let source = line.source.map_or("-".to_owned(), |n| n.to_string());
+        let _ = writeln!(
+            s,
+            "  {:<22} {:>8} {:>8} {:>8} {:>8}{}",
+            line.kind,
+            source,
+            line.check.staged,
+            line.check.loaded,
+            line.check.found,
+            if line.ok() { "" } else { "  MISMATCH" }
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  {}",
+        if m.verified {
+            "Verified: the store holds what the source has, and the target what the ledger says."
+        } else {
+            "Not verified: the lines marked MISMATCH disagree."
+        }
+    );
+    if m.import.has_problems() {
+        let _ = writeln!(
+            s,
+            "  {} records were skipped or failed, each with its reason in the report (the demo company has the awkward cases real ones do).",
+            m.import.total.failed + m.import.total.skipped
+        );
+    }
+    if m.held_back > 0 {
+        let _ = writeln!(
+            s,
+            "  {} of them were held back by the target's limits (messages per conversation per minute); a later import writes them.",
+            m.held_back
+        );
+    }
+    if let Some(files) = &m.report {
+        let _ = writeln!(
+            s,
+            "\nReport: {}\n        {}",
+            files.html.display(),
+            files.json.display()
+        );
+    }
+    let _ = writeln!(
+        s,
+        "The staging store is {}: `deskmove -C {} status` shows it.",
+        m.folder.join("deskmove.sqlite").display(),
+        m.folder.display()
+    );
+    s
 }
 
 /// Reads the source the way an export starts: through the polite client with the token, and
@@ -154,11 +265,6 @@ fn summary(sides: &[Side]) -> String {
             s.push_str(&totals(&side.sandbox.inspect()));
         }
     }
-    let source = sides[0].sandbox.connector().name();
-    let _ = write!(
-        s,
-        "\nTry it yourself: `deskmove demo --serve` keeps both running and prints their tokens;\n`deskmove sandbox {source} --help` shows the faults and limits you can switch on.\n"
-    );
     s
 }
 

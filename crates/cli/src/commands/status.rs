@@ -52,7 +52,15 @@ pub async fn run(dir: &Path, args: &StatusArgs) -> anyhow::Result<()> {
     let (source, target) = (config.source.connector(), config.target.connector());
     let checks = vec![
         token_check("source", source, config.source.token_source(), dir),
-        token_check("target", target, config.target.token_source(), dir),
+        if config.target.needs_token() {
+            token_check("target", target, config.target.token_source(), dir)
+        } else {
+            Check {
+                ok: true,
+                message: "target: this load path writes the database directly; no token needed"
+                    .to_owned(),
+            }
+        },
     ];
     let store_path = dir.join(&config.store.path);
     let store = if store_path.exists() {
@@ -186,6 +194,27 @@ fn render_store(s: &mut String, path: &str, report: &StatusReport) {
             last.command,
             last.started_at,
             last.status.as_str()
+        );
+        if let Some(target) = &last.target {
+            let _ = writeln!(s, "  It wrote to {target}.");
+        }
+        if let Some(finished) = last.finished_at {
+            let _ = writeln!(s, "  It finished {finished}.");
+        }
+        let loads = report
+            .runs
+            .iter()
+            .filter(|r| r.target.is_some() && r.command != "rollback")
+            .count();
+        let _ = writeln!(
+            s,
+            "  {}",
+            match loads {
+                0 =>
+                    "Nothing was imported yet: `deskmove import` writes the staged records into the target.",
+                _ =>
+                    "`deskmove rollback` removes what the imports created; `deskmove import` again writes only what changed.",
+            }
         );
     }
 }

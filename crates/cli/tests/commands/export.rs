@@ -182,7 +182,7 @@ fn export_with_a_refused_token_fails_with_the_advice_and_keeps_it_secret() {
 }
 
 #[test]
-fn export_without_a_token_or_from_zendesk_is_a_config_error() {
+fn export_without_a_token_is_a_config_error() {
     let dir = Dir::new();
     dir.deskmove(&["init"]).expect_code(0);
     let run = dir.deskmove(&["export"]).expect_code(2);
@@ -192,20 +192,60 @@ fn export_without_a_token_or_from_zendesk_is_a_config_error() {
         run.stderr()
     );
     assert!(!dir.join("deskmove.sqlite").exists(), "nothing changed");
+}
 
-    let dir = Dir::new();
-    dir.deskmove(&["init", "--from", "zendesk", "--to", "chatwoot"])
-        .expect_code(0);
-    let run = dir
-        .command(&["export"])
-        .env("ZENDESK_TOKEN", "zd-secret")
-        .output()
+#[test]
+fn export_from_zendesk_stages_the_whole_world() {
+    use deskmove_zendesk_sandbox::{RunningSandbox as Zendesk, SandboxArgs as ZendeskArgs};
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = runtime
+        .block_on(Zendesk::start(ZendeskArgs {
+            tickets: 6,
+            contacts: 5,
+            ..ZendeskArgs::default()
+        }))
         .unwrap();
-    let run = Run { output: run }.expect_code(2);
-    assert!(
-        run.stderr().contains("the Zendesk export is not built yet"),
-        "{}",
-        run.stderr()
+    let files = sandbox.files_url();
+    let dir = Dir::new();
+    dir.write(
+        "deskmove.toml",
+        &format!(
+            r#"[source]
+kind = "zendesk"
+base_url = "{base}"
+email = "{email}"
+token_env = "{TOKEN_ENV}"
+file_hosts = ["{host}:{port}"]
+
+[target]
+kind = "chatwoot"
+base_url = "http://127.0.0.1:1"
+account_id = 1
+token_env = "CHATWOOT_TOKEN"
+"#,
+            base = sandbox.base_url(),
+            email = sandbox.email(),
+            host = files.host_str().unwrap(),
+            port = files.port().unwrap(),
+        ),
     );
-    assert!(!dir.join("deskmove.sqlite").exists(), "nothing changed");
+    let token = sandbox.token().to_owned();
+    let run = export(&dir, &token, &["export", "--json"]);
+    assert!(matches!(run.code(), 0 | 3), "{}", run.stderr());
+    let world = sandbox.inspect();
+    let n = |key: &str| world[key].as_u64().unwrap_or_else(|| panic!("{key}"));
+    let (kinds, _) = staged(&dir);
+    for (kind, count) in [
+        ("conversation", n("tickets")),
+        ("message", n("comments")),
+        ("contact", n("end_users")),
+        ("company", n("organizations")),
+        ("team", n("groups")),
+        ("macro", n("macros")),
+        ("article", n("articles")),
+    ] {
+        assert_eq!(kinds.get(kind), Some(&count), "{kind}: {kinds:?}");
+    }
+    runtime.block_on(sandbox.shutdown());
 }

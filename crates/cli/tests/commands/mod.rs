@@ -1,6 +1,11 @@
 //! The commands, driven through the real binary.
 
+mod archive;
 mod export;
+mod export_kill;
+mod import;
+mod import_api;
+mod import_kill;
 
 use crate::util::{Dir, field, start_sandbox};
 
@@ -204,7 +209,7 @@ fn status_shows_what_the_store_holds_as_text_and_json() {
 }
 
 #[test]
-fn demo_starts_both_sandboxes_and_checks_them_end_to_end() {
+fn demo_migrates_a_small_company_and_verifies_it_three_ways() {
     let dir = Dir::new();
     let out = dir
         .deskmove(&[
@@ -233,6 +238,35 @@ fn demo_starts_both_sandboxes_and_checks_them_end_to_end() {
             .starts_with("http://127.0.0.1:")
     );
     assert_eq!(doc["chatwoot"]["checked"]["agents"], 1);
+
+    // A real migration: every count agrees three ways, and the report is where it says.
+    let m = &doc["migration"];
+    assert_eq!(m["verified"], true, "{m:#}");
+    let counts = m["counts"].as_array().unwrap();
+    let count = |kind: &str| counts.iter().find(|c| c["kind"] == kind).unwrap().clone();
+    let conversations = count("conversation");
+    assert_eq!(
+        conversations["source"],
+        50 + doc["intercom"]["world"]["tickets"].as_u64().unwrap()
+    );
+    assert_eq!(conversations["staged"], conversations["source"]);
+    assert_eq!(
+        conversations["found"], conversations["staged"],
+        "every conversation is in the target"
+    );
+    let contacts = count("contact");
+    assert_eq!(contacts["found"], 40, "{contacts}");
+    let html = m["report"]["html"].as_str().unwrap();
+    assert!(
+        dir.path().join(html).exists() || std::path::Path::new(html).exists(),
+        "{html}"
+    );
+    assert!(dir.join("deskmove-demo/deskmove.sqlite").exists());
+    let status = dir
+        .deskmove(&["-C", "deskmove-demo", "status"])
+        .expect_code(0)
+        .stdout();
+    assert!(status.contains("`demo`"), "{status}");
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! (the ripgrep `Dir` / `TestCommand` pattern).
 #![allow(dead_code)]
 
+pub mod chatwoot_db;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

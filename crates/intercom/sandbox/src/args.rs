@@ -43,6 +43,10 @@ pub struct SandboxArgs {
     /// Freeze the sandbox's wall clock at this UNIX second (for byte-identical test runs).
     #[arg(long, hide = true)]
     pub frozen_clock: Option<u64>,
+    /// Keep every API request's method, path and query, in order (`RunningSandbox::requests`),
+    /// for tests that count pages fetched twice. The log grows with every call.
+    #[arg(long, hide = true)]
+    pub log_requests: bool,
 }
 
 impl Default for SandboxArgs {
@@ -59,6 +63,7 @@ impl Default for SandboxArgs {
             file_faults: Faults::none(),
             attachment_ttl: Duration::from_secs(30 * 60),
             frozen_clock: None,
+            log_requests: false,
         }
     }
 }

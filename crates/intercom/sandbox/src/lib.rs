@@ -120,7 +120,7 @@ impl Sandbox for RunningSandbox {
         signer.set_base(files.base_url());
 
         let stats = Arc::new(CallStats::new());
-        let state = Arc::new(AppState::new(
+        let state = AppState::new(
             world,
             token,
             clock,
@@ -128,7 +128,15 @@ impl Sandbox for RunningSandbox {
             signer,
             stats.clone(),
             leaks,
-        ));
+        );
+        if args.log_requests {
+            state
+                .requests
+                .lock()
+                .map(|mut r| *r = Some(Vec::new()))
+                .ok();
+        }
+        let state = Arc::new(state);
         let fault_state = state.clone();
         let injector = Arc::new(FaultInjector::new(
             args.faults,
@@ -212,6 +220,17 @@ impl RunningSandbox {
     /// the canonical contact; lists and search never show them.
     pub fn merged_contacts(&self) -> Vec<MergedContact> {
         derived::merged_contacts(self.state.world.view(), self.state.world.config().contacts)
+    }
+
+    /// Every API request so far as `METHOD /path?query`, in arrival order; empty unless started
+    /// with `log_requests`.
+    pub fn requests(&self) -> Vec<String> {
+        self.state
+            .requests
+            .lock()
+            .ok()
+            .and_then(|r| r.clone())
+            .unwrap_or_default()
     }
 
     /// Moves the sandbox's wall clock forward (expire URLs and scrolls without waiting).

@@ -108,9 +108,28 @@ pub(crate) fn router(state: Arc<AppState>, faults: Arc<FaultInjector>) -> Router
     with_faults(api, faults)
         .merge(inspection)
         .layer(axum::middleware::from_fn_with_state(
-            state,
+            state.clone(),
             auth::front_door,
         ))
+        .layer(axum::middleware::from_fn_with_state(state, log_request))
+}
+
+/// Appends the request to the request log when it is on (`--log-requests`); inspection calls
+/// are not logged.
+async fn log_request(
+    axum::extract::State(s): axum::extract::State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let uri = request.uri();
+    if !uri.path().starts_with("/__sandbox/")
+        && let Ok(mut log) = s.requests.lock()
+        && let Some(log) = log.as_mut()
+    {
+        let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+        log.push(format!("{} {target}", request.method()));
+    }
+    next.run(request).await
 }
 
 /// The rendering context of one request: the world now, URLs signed at the sandbox's clock.

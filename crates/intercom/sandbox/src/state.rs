@@ -43,6 +43,8 @@ pub(crate) struct AppState {
     pub(crate) searches: Mutex<VecDeque<CachedSearch>>,
     /// What the 500-part cap hides, per epoch: a walk over every conversation, done once.
     pub(crate) part_cap_totals: Mutex<Option<(u64, PartCapTotals)>>,
+    /// Every API request as `METHOD /path?query`, in arrival order, when `--log-requests`.
+    pub(crate) requests: Mutex<Option<Vec<String>>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -77,6 +79,7 @@ impl AppState {
             request_seq: AtomicU64::new(0),
             searches: Mutex::new(VecDeque::new()),
             part_cap_totals: Mutex::new(None),
+            requests: Mutex::new(None),
         }
     }
 

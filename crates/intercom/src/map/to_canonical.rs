@@ -411,15 +411,17 @@ impl Thread {
         }
     }
 
-    /// Body → Markdown, inline images → attachment records to download.
+    /// Body → Markdown, inline images → attachment records to download, and the HTML with
+    /// its file URLs stable (their expiring signature dropped): a body re-fetched later signs
+    /// its images anew (§5), and must not read as a changed record.
     fn body(
         &mut self,
         message: &SourceKey,
         html_body: Option<&str>,
         cx: &Context<'_>,
-    ) -> (Option<String>, Vec<String>, Vec<SourceKey>) {
+    ) -> (Option<String>, Vec<String>, Vec<SourceKey>, Option<String>) {
         let Some(body) = html_body.filter(|b| !b.is_empty()) else {
-            return (None, Vec::new(), Vec::new());
+            return (None, Vec::new(), Vec::new(), html_body.map(str::to_owned));
         };
         let mut converted = match html::to_markdown(body) {
             Ok(c) => c,
@@ -431,9 +433,10 @@ impl Thread {
                     html::HtmlError::CODE,
                     format!("{e}; the HTML is kept"),
                 ));
-                return (None, Vec::new(), Vec::new());
+                return (None, Vec::new(), Vec::new(), Some(body.to_owned()));
             }
         };
+        let mut stable_html = body.to_owned();
         let mut images = Vec::new();
         let mut keys = Vec::new();
         let sources = converted.images.clone();
@@ -445,6 +448,10 @@ impl Thread {
             }
             let stable = stable_url(&src);
             converted.replace_image(&src, &stable);
+            // The attribute as written: `&` may be escaped in it.
+            stable_html = stable_html
+                .replace(&src, &stable)
+                .replace(&src.replace('&', "&amp;"), &stable);
             images.push(stable.clone());
             if self.downloads.iter().any(|d| d.url == src) {
                 continue;
@@ -475,7 +482,7 @@ impl Thread {
             });
             keys.push(k);
         }
-        (Some(converted.markdown), images, keys)
+        (Some(converted.markdown), images, keys, Some(stable_html))
     }
 
     fn files(&mut self, message: &SourceKey, files: &[wire::Attachment]) -> Vec<SourceKey> {
@@ -530,7 +537,7 @@ impl Thread {
     ) {
         let author_value = author.map(author_json);
         let author = self.author(author, cx);
-        let (markdown, inline_images, inline_keys) = self.body(&k, body, cx);
+        let (markdown, inline_images, inline_keys, body_html) = self.body(&k, body, cx);
         let mut attachments = self.files(&k, files);
         attachments.extend(inline_keys);
         if let Some(a) = author_value {
@@ -540,7 +547,7 @@ impl Thread {
             conversation: conversation.clone(),
             kind,
             author,
-            body_html: body.map(str::to_owned),
+            body_html,
             body_markdown: markdown,
             inline_images,
             event,
@@ -998,7 +1005,7 @@ pub fn article(a: &wire::Article, cx: &Context<'_>) -> (Article, Thread) {
     let mut t = Thread::default();
     let created_at = required(&k, "created_at", a.created_at, &mut t.problems);
     let updated_at = epoch(&k, "updated_at", a.updated_at, &mut t.problems);
-    let (markdown, images, _) = t.body(&k, a.body.as_deref(), cx);
+    let (markdown, images, _, body_html) = t.body(&k, a.body.as_deref(), cx);
     let mut extra = a.extra.clone();
     extra.insert("inline_images".into(), json!(images));
     let parent = a.parent_id.clone().or_else(|| {
@@ -1014,7 +1021,7 @@ pub fn article(a: &wire::Article, cx: &Context<'_>) -> (Article, Thread) {
     let article = Article {
         title: a.title.clone(),
         description: a.description.clone().filter(|d| !d.is_empty()),
-        body_html: a.body.clone(),
+        body_html,
         body_markdown: markdown,
         author: a.author_id.as_deref().map(|id| key(RecordKind::Agent, id)),
         collection: parent.map(|id| key(RecordKind::Collection, &id)),
@@ -1128,6 +1135,12 @@ mod tests {
                 .as_deref()
                 .unwrap()
                 .contains("signature")
+        );
+        // The HTML too: a later fetch signs the image anew, the record stays the same.
+        let html = t.messages[0].body_html.as_deref().unwrap();
+        assert!(
+            html.contains("<img") && !html.contains("signature"),
+            "{html}"
         );
         // No cap hit: no problem, and the count includes the first message.
         assert!(t.problems.is_empty());

@@ -16,8 +16,8 @@ use crate::error::StoreError;
 use crate::rows::{self, blob_size, key_columns};
 use crate::store::Store;
 use crate::types::{
-    BlobMeta, Dump, LedgerEntry, LoadBatch, NewRun, RawPayload, Run, RunId, RunStatus, StagedBatch,
-    StatusReport, StoredProblem, StoredRaw, StoredRecord,
+    Activity, BlobMeta, Dump, LedgerEntry, LoadBatch, NewRun, RawPayload, Run, RunId, RunStatus,
+    StagedBatch, StatusReport, StoredProblem, StoredRaw, StoredRecord,
 };
 use state::State;
 
@@ -206,6 +206,16 @@ impl Store for MemoryStore {
 
     async fn runs(&self) -> Result<Vec<Run>, StoreError> {
         Ok(self.lock().runs.values().cloned().collect())
+    }
+
+    async fn activity(&self, run: RunId) -> Result<Vec<Activity>, StoreError> {
+        Ok(self
+            .lock()
+            .activity
+            .iter()
+            .filter(|a| a.run == run)
+            .cloned()
+            .collect())
     }
 
     async fn status(&self, examples: usize) -> Result<StatusReport, StoreError> {

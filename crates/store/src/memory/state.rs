@@ -10,7 +10,7 @@ use deskmove_core::{ContentHash, RecordKind, SourceKey};
 use crate::error::StoreError;
 use crate::rows::{self, KeyColumns, LOADING_STAGES, PreparedBatch, PreparedLoads, STAGING_STAGES};
 use crate::types::{
-    BlobMeta, CursorState, KindStatus, LedgerEntry, Outcome, ProblemGroup, Run, RunId,
+    Activity, BlobMeta, CursorState, KindStatus, LedgerEntry, Outcome, ProblemGroup, Run, RunId,
     StatusReport, StoredRecord,
 };
 
@@ -57,6 +57,8 @@ pub(super) struct State {
     /// Keyed by (record, stage, code).
     pub(super) problems: BTreeMap<(KeyColumns, String, String), ProblemRow>,
     pub(super) blobs: BTreeMap<String, BlobMeta>,
+    /// The activity log in commit order (not part of the dump, as in SQLite).
+    pub(super) activity: Vec<Activity>,
 }
 
 impl State {
@@ -124,6 +126,7 @@ impl State {
         if let Some(cursor) = b.cursor {
             self.cursors.insert(b.stream, (cursor, run));
         }
+        self.activity.push(b.activity.entry(b.run));
     }
 
     pub(super) fn apply_loads(&mut self, b: PreparedLoads) {
@@ -149,6 +152,7 @@ impl State {
             }
         }
         self.upsert_problems(b.problems, run);
+        self.activity.push(b.activity.entry(b.run));
     }
 
     pub(super) fn ledger_entry(

@@ -3,6 +3,7 @@
 //! reads (`read.rs`). The file and its `-wal`/`-shm` companions are private (0600): they hold the
 //! customer's whole support history.
 
+mod archive;
 mod read;
 mod writer;
 
@@ -20,9 +21,10 @@ use crate::error::StoreError;
 use crate::rows;
 use crate::store::Store;
 use crate::types::{
-    BlobMeta, Dump, LedgerEntry, LoadBatch, NewRun, Run, RunId, RunStatus, StagedBatch,
+    Activity, BlobMeta, Dump, LedgerEntry, LoadBatch, NewRun, Run, RunId, RunStatus, StagedBatch,
     StatusReport, StoredProblem, StoredRaw, StoredRecord,
 };
+pub use archive::ArchiveHit;
 use writer::Command;
 
 mod embedded {
@@ -396,6 +398,10 @@ impl Store for SqliteStore {
 
     async fn runs(&self) -> Result<Vec<Run>, StoreError> {
         self.read(read::runs).await
+    }
+
+    async fn activity(&self, run: RunId) -> Result<Vec<Activity>, StoreError> {
+        self.read(move |c| read::activity(c, run)).await
     }
 
     async fn status(&self, examples: usize) -> Result<StatusReport, StoreError> {

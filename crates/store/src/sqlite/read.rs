@@ -11,8 +11,8 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use crate::error::StoreError;
 use crate::rows::{self, Cell, render_row};
 use crate::types::{
-    BlobMeta, CursorState, Dump, KindStatus, LedgerEntry, ProblemGroup, RawPayload, Run, RunId,
-    RunStatus, StatusReport, StoredProblem, StoredRaw, StoredRecord,
+    Activity, ActivityPhase, BlobMeta, CursorState, Dump, KindStatus, LedgerEntry, ProblemGroup,
+    RawPayload, Run, RunId, RunStatus, StatusReport, StoredProblem, StoredRaw, StoredRecord,
 };
 
 fn q(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -233,6 +233,34 @@ type RunCols = (
     [Option<String>; 4],
 );
 
+pub(super) fn activity(c: &Connection, run: RunId) -> Result<Vec<Activity>, StoreError> {
+    let mut st = c
+        .prepare_cached(
+            "SELECT phase, at, records, problems FROM activity WHERE run_id = ?1 ORDER BY rowid",
+        )
+        .map_err(q("preparing the activity log"))?;
+    let cols: Vec<(String, String, i64, i64)> = st
+        .query_map([run.0], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .and_then(Iterator::collect)
+        .map_err(q("reading the activity log"))?;
+    cols.into_iter()
+        .map(|(phase, at, records, problems)| {
+            let phase: ActivityPhase = phase
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("unknown activity phase `{phase}`")))?;
+            Ok(Activity {
+                run,
+                phase,
+                at: rows::parse_time(&at)?,
+                records: records.max(0) as u64,
+                problems: problems.max(0) as u64,
+            })
+        })
+        .collect()
+}
+
 pub(super) fn runs(c: &Connection) -> Result<Vec<Run>, StoreError> {
     let mut st = c
         .prepare_cached(
@@ -400,14 +428,17 @@ pub(super) fn status(c: &Connection, examples: usize) -> Result<StatusReport, St
     })
 }
 
-/// Every row of every deskmove table (not SQLite's internal tables nor refinery's migration
-/// history, which records wall-clock times), rendered like the memory store renders them.
+/// Every row of every deskmove table (not SQLite's internal tables, nor refinery's migration
+/// history and the activity log, which record wall-clock times), rendered like the memory store
+/// renders them.
 pub(super) fn dump(c: &Connection) -> Result<Dump, StoreError> {
     let tx = c.unchecked_transaction().map_err(q("starting a dump"))?;
     let tables: Vec<String> = tx
         .prepare(
             "SELECT name FROM sqlite_schema WHERE type = 'table'
-             AND name NOT LIKE 'sqlite_%' AND name <> 'refinery_schema_history' ORDER BY name",
+             AND name NOT LIKE 'sqlite_%' AND name NOT IN ('refinery_schema_history', 'activity')
+             AND name NOT LIKE 'archive_text%'
+             ORDER BY name",
         )
         .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
         .map_err(q("listing tables"))?;

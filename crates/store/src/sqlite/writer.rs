@@ -11,7 +11,9 @@ use tokio::sync::oneshot;
 
 use crate::error::StoreError;
 use crate::rows::blob_size;
-use crate::rows::{LOADING_STAGES, PreparedBatch, PreparedLoads, ProblemRow, STAGING_STAGES};
+use crate::rows::{
+    ActivityRow, LOADING_STAGES, PreparedBatch, PreparedLoads, ProblemRow, STAGING_STAGES,
+};
 use crate::types::{BlobMeta, NewRun, Outcome, RunId, RunStatus};
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
@@ -289,7 +291,7 @@ fn apply_batch(c: &Connection, b: PreparedBatch) -> Result<(), StoreError> {
         .and_then(|mut st| st.execute(params![b.stream, cursor, run]))
         .map_err(StoreError::sqlite("storing a cursor"))?;
     }
-    Ok(())
+    log_activity(c, b.run, &b.activity)
 }
 
 fn apply_loads(c: &Connection, b: PreparedLoads) -> Result<(), StoreError> {
@@ -326,7 +328,29 @@ fn apply_loads(c: &Connection, b: PreparedLoads) -> Result<(), StoreError> {
         ])
         .map_err(StoreError::sqlite("storing a ledger entry"))?;
     }
-    upsert_problems(c, &b.problems, b.run)
+    upsert_problems(c, &b.problems, b.run)?;
+    log_activity(c, b.run, &b.activity)
+}
+
+fn log_activity(c: &Connection, run: RunId, a: &ActivityRow) -> Result<(), StoreError> {
+    let count = |n: u64| {
+        i64::try_from(n).map_err(|_| StoreError::Invalid(format!("a batch of {n} is too large")))
+    };
+    let (records, problems) = (count(a.records)?, count(a.problems)?);
+    c.prepare_cached(
+        "INSERT INTO activity (run_id, phase, at, records, problems) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            run.0,
+            a.phase.as_str(),
+            a.at.to_string(),
+            records,
+            problems
+        ])
+    })
+    .map_err(StoreError::sqlite("logging activity"))?;
+    Ok(())
 }
 
 fn put_blob(c: &Connection, b: BlobMeta) -> Result<BlobMeta, StoreError> {

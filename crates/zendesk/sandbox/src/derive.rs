@@ -27,6 +27,7 @@ pub(crate) mod purpose {
     pub(crate) const REDACT: u64 = 7;
     pub(crate) const MALWARE: u64 = 8;
     pub(crate) const TRANSLATION: u64 = 9;
+    pub(crate) const DELETE: u64 = 10;
 }
 
 /// Zendesk ticket statuses (plus `deleted`, which only the exports show).
@@ -74,9 +75,12 @@ pub(crate) fn archived(status: Status, updated_at: i64, now: i64) -> bool {
     status == Status::Closed && updated_at < now - ARCHIVE_AFTER_SECS
 }
 
-/// Every 25th listable ticket (from the fourth) was deleted by an agent.
-pub(crate) fn deleted_rank(rank: u64) -> bool {
-    rank % 25 == 3
+/// About one ticket in 25 was deleted by an agent. Drawn from the ticket alone, so a ticket is
+/// deleted at every epoch or at none: a deletion never moves to another ticket as others are
+/// archived (a delta export would not see such a move, since neither ticket changed). A deleted
+/// ticket is never archived (Zendesk scrubs it instead).
+pub(crate) fn deleted(seed: u64, i: u64) -> bool {
+    h(seed, purpose::DELETE, i) % 25 == 3
 }
 
 /// `problem|incident|question|task` or none.

@@ -42,7 +42,6 @@ impl TicketIndex {
         let seed = view.seed();
         let now = view.now();
         let mut rows = Vec::with_capacity(view.conversation_count() as usize);
-        let mut live_rank = 0u64;
         for i in 0..view.conversation_count() {
             let Some(shape) = view.conversation_shape(i) else {
                 continue;
@@ -54,11 +53,8 @@ impl TicketIndex {
                 Status::Closed => shape.updated_at + derive::CLOSE_AFTER_SECS,
                 _ => shape.updated_at,
             };
-            let archived = derive::archived(status, updated_at, now);
-            let deleted = !archived && {
-                live_rank += 1;
-                derive::deleted_rank(live_rank - 1)
-            };
+            let deleted = derive::deleted(seed, i);
+            let archived = !deleted && derive::archived(status, updated_at, now);
             rows.push(TicketRow {
                 index: i,
                 updated_at,

@@ -279,3 +279,20 @@ async fn ticket_exports_side_load_users_groups_and_organizations() {
     assert!(plain.get("users").is_none());
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_deleted_ticket_stays_deleted_as_the_world_moves_on() {
+    // Deletions belong to their tickets: archiving others never moves one to another ticket,
+    // which a delta export (reading only changed tickets) could not notice.
+    let sb = start(args(400, 60)).await;
+    let c = Client::new(&sb);
+    let deleted = |list: Vec<serde_json::Value>| -> std::collections::BTreeSet<u64> {
+        list.iter().map(|t| t["id"].as_u64().unwrap()).collect()
+    };
+    let path = "/api/v2/deleted_tickets.json?page[size]=100";
+    let before = deleted(c.drain_cbp(path, "deleted_tickets").await);
+    assert!(!before.is_empty());
+    c.post_sandbox("/__sandbox/advance?ticks=2000").await;
+    let after = deleted(c.drain_cbp(path, "deleted_tickets").await);
+    assert_eq!(before, after.into_iter().filter(|id| *id <= 400).collect());
+}

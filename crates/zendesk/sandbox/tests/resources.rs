@@ -213,3 +213,18 @@ async fn help_center_categories_sections_articles_translations_and_attachments()
     );
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn repeated_role_filters_list_every_role_named() {
+    let sb = start(args(5, 12)).await;
+    let c = Client::new(&sb);
+    let count = |v: serde_json::Value| v["count"].as_u64().unwrap();
+    let agents = count(c.ok("/api/v2/users.json?role=agent").await);
+    let admins = count(c.ok("/api/v2/users.json?role=admin").await);
+    let both = count(
+        c.ok("/api/v2/users.json?role%5B%5D=agent&role%5B%5D=admin")
+            .await,
+    );
+    assert!(agents > 0 && admins > 0);
+    assert_eq!(both, agents + admins, "both roles, not only the last one");
+}

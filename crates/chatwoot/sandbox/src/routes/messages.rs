@@ -52,6 +52,7 @@ async fn read_multipart(mut mp: Multipart) -> ApiResult<(Params, Vec<Upload>)> {
                     file_name,
                     content_type,
                     byte_size: bytes.len() as u64,
+                    checksum: crate::rules::checksum(&bytes),
                 }),
                 "attachments" => {
                     return Err(ApiError::Unprocessable(

@@ -149,6 +149,8 @@ pub struct Attachment {
     pub file_name: String,
     pub content_type: String,
     pub byte_size: u64,
+    /// `active_storage_blobs.checksum` (base64 MD5), so tests can compare the bytes received.
+    pub checksum: String,
 }
 
 /// `active_storage_blobs` row of a direct upload (bytes are counted, not kept).

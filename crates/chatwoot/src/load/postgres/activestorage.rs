@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use deskmove_core::connector::{LoadResult, Resolve};
 use deskmove_core::model::Attachment;
-use deskmove_core::{ErrorKind, Record, TargetInstance};
+use deskmove_core::{ErrorKind, Record, RecordKind, TargetInstance};
 use deskmove_store::BlobStore;
 use md5::{Digest, Md5};
 use serde_json::json;
@@ -114,6 +114,19 @@ pub async fn load(
     let mut out = Vec::with_capacity(atts.len());
     let mut new = Vec::new();
     for a in &atts {
+        if a.owner.kind != RecordKind::Message {
+            // Help-center articles are not written on this path, so neither are their files.
+            out.push(LoadResult::skipped(problem(
+                &a.key,
+                ErrorKind::Validation,
+                "owner_not_loaded_on_this_path",
+                format!(
+                    "{} belongs to {}, a {} this load path does not write.",
+                    a.file_name, a.owner, a.owner.kind
+                ),
+            )));
+            continue;
+        }
         let Some((message_id, created_at)) = ref_id(refs, &a.owner)
             .map(|x| x as i32)
             .and_then(|id| messages.get(&id).map(|t| (id, *t)))

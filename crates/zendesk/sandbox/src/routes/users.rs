@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use serde_json::json;
 
 use crate::derive;
@@ -43,17 +43,24 @@ fn listed(r: &Render<'_>, who: UserRef, roles: &[String]) -> bool {
     active && (roles.is_empty() || roles.iter().any(|x| x == role))
 }
 
+/// Every `role` and `role[]` value of a query: `role[]` repeats (`role[]=agent&role[]=admin`),
+/// so the raw query is read, not the last-value-wins map (research §3.5).
+fn roles_of(query: Option<&str>) -> Vec<String> {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .filter(|(k, _)| k == "role" || k == "role[]")
+        .flat_map(|(_, v)| v.split(',').map(str::to_owned).collect::<Vec<_>>())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
 pub(crate) async fn list(
     State(s): State<Arc<AppState>>,
     Extension(o): Extension<Origin>,
     Query(p): Query<Params>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult {
     let r = renderer(&s, &o);
-    let roles: Vec<String> = p
-        .iter()
-        .filter(|(k, _)| k.as_str() == "role" || k.as_str() == "role[]")
-        .flat_map(|(_, v)| v.split(',').map(str::to_owned).collect::<Vec<_>>())
-        .collect();
+    let roles = roles_of(query.as_deref());
     let all: Vec<UserRef> = (0..r.view.agent_count())
         .map(UserRef::Agent)
         .chain([UserRef::Automation])
@@ -112,4 +119,23 @@ pub(crate) async fn identities(
         .ok_or_else(ApiError::not_found)?;
     let n = list.len();
     ok(json!({ "identities": list, "next_page": null, "previous_page": null, "count": n }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::roles_of;
+
+    #[test]
+    fn repeated_role_keys_are_all_kept() {
+        assert_eq!(
+            roles_of(Some("role%5B%5D=agent&role%5B%5D=admin&per_page=1")),
+            ["agent", "admin"]
+        );
+        assert_eq!(
+            roles_of(Some("role[]=agent&role[]=admin")),
+            ["agent", "admin"]
+        );
+        assert_eq!(roles_of(Some("role=end-user")), ["end-user"]);
+        assert!(roles_of(None).is_empty());
+    }
 }

@@ -1,0 +1,3 @@
+//! Zendesk records to canonical ones (pure functions).
+
+pub mod to_canonical;

@@ -1,0 +1,5 @@
+//! The Zendesk source against its sandbox: one test binary, modules inside.
+
+mod export;
+mod oracle;
+mod support;
