@@ -108,11 +108,19 @@ impl TargetConfig {
                     base_url,
                     token,
                     policy,
-                    ApiOptions {
-                        messages_per_conversation_minute: self
-                            .conversation_message_limit
-                            .unwrap_or(200),
-                        ..ApiOptions::new(account_id)
+                    {
+                        let defaults = ApiOptions::new(account_id);
+                        ApiOptions {
+                            messages_per_conversation_minute: self
+                                .conversation_message_limit
+                                .unwrap_or(200),
+                            concurrency: self.concurrency.unwrap_or(defaults.concurrency).max(1),
+                            parallel_conversations: self
+                                .concurrency
+                                .unwrap_or(defaults.parallel_conversations)
+                                .max(1),
+                            ..defaults
+                        }
                     },
                     blobs,
                 )?))

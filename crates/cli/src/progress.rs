@@ -119,10 +119,13 @@ impl StderrProgress {
         }
     }
 
+    /// Whether lines are drawn live (stderr is a terminal): someone is watching them.
+    pub fn is_live(&self) -> bool {
+        self.bars.is_some()
+    }
+
     /// Records each stream is expected to reach (e.g. from the source's scan, per stream), so
     /// lines show the time left at the stream's rate so far.
-    // Not yet called by `export` (it needs the source's scan and client); see the tests.
-    #[allow(dead_code)]
     pub fn with_expected(mut self, expected: BTreeMap<String, u64>) -> Self {
         self.expected = expected;
         self
@@ -130,8 +133,6 @@ impl StderrProgress {
 
     /// Where to read the source's call budget (calls left, window size), e.g. from its
     /// client's metrics, so lines show how much of the vendor's allowance is left.
-    // Not yet called by `export` (it needs the source's scan and client); see the tests.
-    #[allow(dead_code)]
     pub fn with_budget(mut self, budget: BudgetReader) -> Self {
         self.budget = Some(budget);
         self

@@ -6,6 +6,8 @@
 //! and its connector's settings, which neither crate may depend on the other for). The
 //! registry's tests (in `tests/`) check the lists agree with each connector's [`Registration`].
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::LazyLock;
 
 use anyhow::Context;
@@ -14,7 +16,8 @@ use deskmove_chatwoot_sandbox::RunningSandbox as ChatwootSandbox;
 use deskmove_core::config::TokenSource;
 use deskmove_core::connector::{Fidelity, Preflight};
 use deskmove_core::{
-    Classify, ErrorKind, Record, RecordKind, Registration, Target, TargetInstance, TargetRef,
+    Classify, ErrorKind, Record, RecordKind, Registration, Source, Target, TargetInstance,
+    TargetRef,
 };
 use deskmove_engine::{Engine, EngineError, ExtractReport, LoadReport, RollbackReport};
 use deskmove_intercom_sandbox::RunningSandbox as IntercomSandbox;
@@ -27,11 +30,12 @@ use url::Url;
 
 use crate::commands::sandbox::serve;
 use crate::config::NormalizeConfig;
+use crate::progress::BudgetReader;
 
 /// Declares [`Connector`], [`connectors`] and `Connector::registration` from one line per
 /// connector crate.
 macro_rules! connectors {
-    ($($(#[$doc:meta])* $variant:ident => $krate:ident),+ $(,)?) => {
+    ($($(#[$doc:meta])* $variant:ident => $($krate:ident)::+),+ $(,)?) => {
         /// A connector deskmove has.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Connector {
@@ -48,7 +52,7 @@ macro_rules! connectors {
             /// What the connector's crate says about itself.
             pub fn registration(self) -> Registration {
                 match self {
-                    $(Self::$variant => $krate::registration(),)+
+                    $(Self::$variant => $($krate)::+::registration(),)+
                 }
             }
         }
@@ -58,6 +62,8 @@ macro_rules! connectors {
 connectors! {
     /// `deskmove-intercom`.
     Intercom => deskmove_intercom,
+    /// `deskmove-intercom`'s files source: a folder of saved API answers.
+    IntercomFiles => deskmove_intercom::files,
     /// `deskmove-chatwoot`.
     Chatwoot => deskmove_chatwoot,
     /// `deskmove-zendesk`.
@@ -216,8 +222,39 @@ sections! {
     SourceSection {
         /// `kind = "intercom"`.
         Intercom(deskmove_intercom::SourceConfig),
+        /// `kind = "intercom-files"`.
+        #[serde(rename = "intercom-files")]
+        IntercomFiles(IntercomFilesSection),
         /// `kind = "zendesk"`.
         Zendesk(deskmove_zendesk::SourceConfig),
+    }
+}
+
+/// `[source] kind = "intercom-files"`: the connector's settings, with the calls every section
+/// answers (it reads a folder, so it has no token and no agents to list by API).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct IntercomFilesSection(pub deskmove_intercom::files::FilesConfig);
+
+impl IntercomFilesSection {
+    /// What is wrong with the settings. A relative `dir` is checked when the source is built
+    /// (it is relative to deskmove.toml's folder, which a section read on its own does not know).
+    fn check(&self) -> Vec<String> {
+        let mut config = self.0.clone();
+        if config.dir.is_relative() {
+            config.dir = std::path::PathBuf::from(".");
+        }
+        config.check()
+    }
+
+    fn token_source(&self) -> Result<TokenSource, String> {
+        Err("a folder of saved answers needs no token".to_owned())
+    }
+
+    fn count_agents(&self, _token: &SecretString) -> std::future::Ready<Result<u64, String>> {
+        std::future::ready(Err(
+            "a folder of saved answers has no API to list agents with".to_owned(),
+        ))
     }
 }
 
@@ -246,26 +283,62 @@ impl SetupError {
 pub enum ExportSource {
     /// `kind = "intercom"`.
     Intercom(deskmove_intercom::IntercomSource),
+    /// `kind = "intercom-files"`.
+    IntercomFiles(deskmove_intercom::files::FilesSource),
     /// `kind = "zendesk"`.
     Zendesk(deskmove_zendesk::ZendeskSource),
 }
 
 impl SourceSection {
-    /// The connector's `impl Source` for these settings and the `[normalize]` rules; a connector
-    /// without an export yet is a configuration error, never a panic.
+    /// Whether the source calls the vendor's API and so needs a token (a folder of saved
+    /// answers does not).
+    pub fn needs_token(&self) -> bool {
+        !matches!(self, Self::IntercomFiles(_))
+    }
+
+    /// [`export_source_in`](Self::export_source_in) for a source that needs a token, with paths
+    /// taken relative to the working directory.
     pub fn export_source(
         &self,
         token: &SecretString,
         normalize: &NormalizeConfig,
     ) -> Result<ExportSource, SetupError> {
+        self.export_source_in(Path::new("."), Some(token), normalize)
+    }
+
+    /// The connector's `impl Source` for these settings and the `[normalize]` rules, with
+    /// relative paths taken from `dir` (deskmove.toml's folder); `token` is required when
+    /// [`needs_token`](Self::needs_token). A connector without an export yet, or a missing
+    /// token, is a configuration error, never a panic.
+    pub fn export_source_in(
+        &self,
+        dir: &Path,
+        token: Option<&SecretString>,
+        normalize: &NormalizeConfig,
+    ) -> Result<ExportSource, SetupError> {
+        let token = || {
+            token.ok_or_else(|| SetupError {
+                kind: ErrorKind::Config,
+                message: format!(
+                    "[source]: {} needs a token",
+                    self.connector().display_name()
+                ),
+            })
+        };
         match self {
+            Self::IntercomFiles(config) => deskmove_intercom::files::FilesSource::new(
+                &config.0.clone().relative_to(dir),
+                Some(&normalize.default_phone_region),
+            )
+            .map(ExportSource::IntercomFiles)
+            .map_err(SetupError::from_classified),
             Self::Intercom(config) => {
                 let mut options = config.options().map_err(|message| SetupError {
                     kind: ErrorKind::Config,
                     message,
                 })?;
                 options.phone_region = Some(normalize.default_phone_region.clone());
-                deskmove_intercom::IntercomSource::with_options(options, token)
+                deskmove_intercom::IntercomSource::with_options(options, token()?)
                     .map(ExportSource::Intercom)
                     .map_err(SetupError::from_classified)
             }
@@ -275,7 +348,7 @@ impl SourceSection {
                     message,
                 })?;
                 options.phone_region = Some(normalize.default_phone_region.clone());
-                deskmove_zendesk::ZendeskSource::with_options(options, token)
+                deskmove_zendesk::ZendeskSource::with_options(options, token()?)
                     .map(ExportSource::Zendesk)
                     .map_err(SetupError::from_classified)
             }
@@ -292,9 +365,52 @@ impl ExportSource {
     ) -> Result<ExtractReport, EngineError> {
         match self {
             Self::Intercom(source) => engine.extract(run, source).await,
+            Self::IntercomFiles(source) => engine.extract(run, source).await,
             Self::Zendesk(source) => engine.extract(run, source).await,
         }
     }
+
+    /// Where the progress line reads the source's remaining call budget (calls left, window
+    /// size) from, when its vendor reports one.
+    pub fn budget_reader(&self) -> Option<BudgetReader> {
+        match self {
+            Self::Intercom(source) => {
+                let source = source.clone();
+                Some(Box::new(move || source.budget()))
+            }
+            Self::IntercomFiles(_) | Self::Zendesk(_) => None,
+        }
+    }
+
+    /// Records each stream is expected to reach, for the progress line's time left, when the
+    /// source's scan is cheap (a few counting calls); empty otherwise or when the scan fails.
+    pub async fn expected_records(&self) -> BTreeMap<String, u64> {
+        match self {
+            Self::Intercom(source) => expected_per_stream(source).await,
+            Self::IntercomFiles(_) | Self::Zendesk(_) => BTreeMap::new(),
+        }
+    }
+}
+
+/// The records `source`'s scan expects per stream, for the streams whose every kind it counts
+/// (a conversation stream also carries messages the scan does not count: no estimate for it).
+async fn expected_per_stream<S: Source>(source: &S) -> BTreeMap<String, u64> {
+    let Ok(scan) = source.scan().await else {
+        return BTreeMap::new();
+    };
+    source
+        .streams()
+        .into_iter()
+        .filter_map(|stream| {
+            let counts: Option<Vec<u64>> = stream
+                .kinds
+                .iter()
+                .map(|kind| scan.kinds.get(kind).map(|c| c.count))
+                .collect();
+            let counts = counts.filter(|c| !c.is_empty())?;
+            Some((stream.name, counts.iter().sum()))
+        })
+        .collect()
 }
 
 sections! {
@@ -484,6 +600,10 @@ impl LocalSandbox {
     pub async fn start(connector: Connector, world: DemoWorld) -> anyhow::Result<Self> {
         let context = || format!("cannot start the {} sandbox", connector.display_name());
         Ok(match connector {
+            Connector::IntercomFiles => anyhow::bail!(
+                "{} reads a folder and has no sandbox; practise with `deskmove sandbox intercom`",
+                connector.name()
+            ),
             Connector::Intercom => Self::Intercom(
                 IntercomSandbox::start(deskmove_intercom_sandbox::SandboxArgs {
                     seed: world.seed,
@@ -683,6 +803,34 @@ impl LocalSandbox {
 mod tests {
     use super::*;
 
+    /// The progress hooks of a source whose vendor reports its budget: the records its scan
+    /// expects per stream (only for streams whose every kind it counts), and the budget after
+    /// the scan's calls.
+    #[tokio::test]
+    async fn an_intercom_export_source_expects_records_and_reads_its_budget() {
+        let world = DemoWorld {
+            seed: 7,
+            conversations: 5,
+            contacts: 12,
+        };
+        let sandbox = LocalSandbox::start(Connector::Intercom, world)
+            .await
+            .unwrap();
+        let section = sandbox.source_section().unwrap();
+        let source = section
+            .export_source(&sandbox.token(), &NormalizeConfig::default())
+            .unwrap();
+        let expected = source.expected_records().await;
+        assert_eq!(expected.get("intercom/contacts"), Some(&12), "{expected:?}");
+        assert!(
+            !expected.contains_key("intercom/conversations"),
+            "{expected:?}"
+        );
+        let (left, limit) = (source.budget_reader().unwrap())().unwrap();
+        assert!(left > 0 && left <= limit, "{left}/{limit}");
+        sandbox.shutdown().await;
+    }
+
     /// The glue each `LocalSandbox` arm adds: the source settings it builds reach its sandbox,
     /// and the agents listed through them are the ones its world expects.
     #[tokio::test]
@@ -693,7 +841,8 @@ mod tests {
             contacts: 5,
         };
         for &connector in connectors() {
-            if !connector.registration().is_source() {
+            let registration = connector.registration();
+            if !registration.is_source() || !registration.sandbox {
                 continue;
             }
             let sandbox = LocalSandbox::start(connector, world).await.unwrap();

@@ -52,6 +52,11 @@ pub struct SourceConfig {
     /// `[source.http]` `calls_per_minute = 600` on Enterprise (700/min).
     #[serde(default)]
     pub http: Option<HttpOverrides>,
+    /// The same for the incremental exports, which Zendesk limits on their own (10 calls/min;
+    /// deskmove uses 8). Leave it out unless your account is allowed more, e.g. with the High
+    /// Volume API add-on; a local sandbox started without limits is.
+    #[serde(default)]
+    pub incremental_http: Option<HttpOverrides>,
     /// Extra hosts to download attachments from besides your account's own and Zendesk's
     /// pre-signed `*.zdusercontent.com`, as `host` or `host:port` without scheme or path, e.g.
     /// a brand's host-mapped domain, or `file_hosts = ["127.0.0.1:4567"]` for a sandbox's
@@ -73,6 +78,7 @@ impl SourceConfig {
             token_env: None,
             token_file: None,
             http: None,
+            incremental_http: None,
             file_hosts: Vec::new(),
             token: InlineToken::default(),
         }
@@ -95,6 +101,9 @@ impl SourceConfig {
         options.policy = self
             .host_policy()
             .map_err(|m| format!("[source.http]: {m}"))?;
+        options.incremental_policy = self
+            .incremental_policy()
+            .map_err(|m| format!("[source.incremental_http]: {m}"))?;
         options.file_hosts.extend(self.file_hosts.iter().cloned());
         Ok(options)
     }
@@ -116,6 +125,9 @@ impl SourceConfig {
         problems.extend(self.email_problem());
         if let Err(message) = self.host_policy() {
             problems.push(format!("[source.http]: {message}"));
+        }
+        if let Err(message) = self.incremental_policy() {
+            problems.push(format!("[source.incremental_http]: {message}"));
         }
         // Builds the credential-less file client: the one place host names are checked.
         let files = SourceOptions::new(self.base_url.clone()).file_policy;
@@ -187,6 +199,14 @@ impl SourceConfig {
     /// Zendesk's limits ([`crate::host_policy`]) with the user's `[source.http]` laid over them.
     pub fn host_policy(&self) -> Result<HostPolicy, String> {
         let policy = with_overrides(&crate::host_policy(), self.http.as_ref())?;
+        policy.validate().map_err(|e| e.to_string())?;
+        Ok(policy)
+    }
+
+    /// The incremental exports' limits ([`crate::incremental_policy`]) with the user's
+    /// `[source.incremental_http]` laid over them.
+    pub fn incremental_policy(&self) -> Result<HostPolicy, String> {
+        let policy = with_overrides(&crate::incremental_policy(), self.incremental_http.as_ref())?;
         policy.validate().map_err(|e| e.to_string())?;
         Ok(policy)
     }
@@ -283,6 +303,37 @@ mod tests {
         let problems = zero.check();
         assert!(
             problems[0].contains("[source.http]") && problems[0].contains("calls_per_minute"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn incremental_settings_override_only_the_exports_budget() {
+        let config = parse(&format!(
+            "{MINIMAL}incremental_http = {{ calls_per_minute = 25 }}\n"
+        ))
+        .unwrap();
+        let options = config.options().unwrap();
+        assert_eq!(options.incremental_policy.calls_per_minute, 25);
+        assert_eq!(
+            options.incremental_policy.burst,
+            crate::incremental_policy().burst
+        );
+        assert_eq!(
+            options.policy,
+            crate::host_policy(),
+            "the account's is kept"
+        );
+
+        let zero = parse(&format!(
+            "{MINIMAL}incremental_http = {{ calls_per_minute = 0 }}\n"
+        ))
+        .unwrap();
+        let problems = zero.check();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("[source.incremental_http]")),
             "{problems:?}"
         );
     }

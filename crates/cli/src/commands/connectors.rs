@@ -23,7 +23,7 @@ pub fn run(args: &ConnectorsArgs) -> anyhow::Result<()> {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<12} {:<14} {:<7} {:<7} {:<16} sandbox",
+        "{:<15} {:<14} {:<7} {:<7} {:<16} sandbox",
         "name", "helpdesk", "source", "target", "load paths"
     );
     let yes = |b: bool| if b { "yes" } else { "-" };
@@ -35,7 +35,7 @@ pub fn run(args: &ConnectorsArgs) -> anyhow::Result<()> {
         };
         let _ = writeln!(
             s,
-            "{:<12} {:<14} {:<7} {:<7} {:<16} {}",
+            "{:<15} {:<14} {:<7} {:<7} {:<16} {}",
             r.name,
             r.display_name,
             yes(r.is_source()),

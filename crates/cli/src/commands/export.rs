@@ -66,13 +66,18 @@ struct Stopped {
 pub async fn run(dir: &Path, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(dir)?;
     let connector = config.source.connector();
-    let place = config.source.token_source().map_err(UsageError)?;
-    let token = read_token(&place, dir, connector.display_name())
-        .map_err(|message| UsageError(format!("[source]: {message}")))?;
+    let token = if config.source.needs_token() {
+        let place = config.source.token_source().map_err(UsageError)?;
+        let token = read_token(&place, dir, connector.display_name())
+            .map_err(|message| UsageError(format!("[source]: {message}")))?;
+        Some(token)
+    } else {
+        None
+    };
     // Before the store is touched: a setting that cannot work changes nothing.
     let source = config
         .source
-        .export_source(&token, &config.normalize)
+        .export_source_in(dir, token.as_ref(), &config.normalize)
         .map_err(|e| {
             if e.kind == ErrorKind::Config {
                 anyhow::Error::new(UsageError(e.message))
@@ -104,7 +109,15 @@ pub async fn run(dir: &Path, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         })
         .await?;
 
-    let progress = StderrProgress::new();
+    let mut progress = StderrProgress::new();
+    // The estimate costs a few counting calls: spent only when someone watches the live lines
+    // (logged runs, and the kill tests' request accounting, stay call-for-call the same).
+    if progress.is_live() {
+        progress = progress.with_expected(source.expected_records().await);
+    }
+    if let Some(budget) = source.budget_reader() {
+        progress = progress.with_budget(budget);
+    }
     let engine = Engine::new(&store, &blobs).with_observer(&progress);
     // Dropping the phase mid-page is safe: each page commits in one transaction with its cursor.
     let outcome = tokio::select! {

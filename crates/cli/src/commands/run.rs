@@ -61,7 +61,14 @@ pub async fn run(dir: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(dir)?;
     let connector = config.source.connector();
     // Every setting and token is checked before anything is touched.
-    let source = workspace::export_source(dir, &config)?;
+    let source = if config.source.needs_token() {
+        workspace::export_source(dir, &config)?
+    } else {
+        config
+            .source
+            .export_source_in(dir, None, &config.normalize)
+            .map_err(workspace::setup_error)?
+    };
     let store = workspace::open_store(dir, &config, true)?;
     let blobs = workspace::open_blobs(dir, &config)?;
     let (target, preflight) = import::prepare(dir, &config, &blobs, args.force).await?;

@@ -5,16 +5,16 @@
 //! page per stream and the conversations of at most one page (from the sandbox's request log).
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use deskmove_core::{ContentHash, Record, RecordKind, SourceKey};
 use deskmove_intercom_sandbox::{RunningSandbox, SandboxArgs};
 use deskmove_sandbox::Sandbox;
-use deskmove_store::{BlobStore, SqliteStore, Store};
 
 use crate::util::Dir;
+use crate::util::kill_resume::{
+    KillLoop, Seeded, assert_same_store, contents, refetched_per_prefix,
+};
 
 const TOKEN_ENV: &str = "DESKMOVE_TEST_SOURCE_TOKEN";
 /// Kills before the export may complete, at least and at most.
@@ -66,18 +66,6 @@ token_env = "CHATWOOT_TOKEN"
     )
 }
 
-/// xorshift64*: a seeded, reproducible sequence of kill points.
-struct Seeded(u64);
-
-impl Seeded {
-    fn unit(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 fn export(dir: &Dir, sandbox: &RunningSandbox) -> std::process::Child {
     dir.command(&["export"])
         .env(TOKEN_ENV, sandbox.token())
@@ -103,46 +91,11 @@ fn complete(dir: &Dir, sandbox: &RunningSandbox) -> Duration {
     started.elapsed()
 }
 
-/// Every staged record's content hash, and every attachment's blob bytes.
-async fn contents(dir: &Path) -> (BTreeMap<SourceKey, ContentHash>, BTreeMap<String, usize>) {
-    let store = SqliteStore::open(dir.join("deskmove.sqlite")).unwrap();
-    let blobs = BlobStore::local(dir.join("blobs")).unwrap();
-    let mut records = BTreeMap::new();
-    let mut bytes = BTreeMap::new();
-    for kind in RecordKind::ALL {
-        let mut after: Option<SourceKey> = None;
-        loop {
-            let page = store.records(kind, after.as_ref(), 1_000).await.unwrap();
-            let Some(last) = page.last() else { break };
-            after = Some(last.record.key().clone());
-            for r in page {
-                if let Record::Attachment(a) = &r.record
-                    && let Some(b) = &a.blob
-                {
-                    let body = blobs
-                        .get(&b.hash)
-                        .await
-                        .unwrap()
-                        .expect("the blob is stored");
-                    assert_eq!(deskmove_store::blob_hash(&body), b.hash);
-                    bytes.insert(b.hash.clone(), body.len());
-                }
-                records.insert(r.record.key().clone(), r.hash);
-            }
-        }
-    }
-    store.close().unwrap();
-    (records, bytes)
-}
-
 /// What run `run` fetched again of what earlier runs (`before`) had fetched: list pages per
 /// stream, and conversation retrievals.
 fn refetched(before: &HashSet<String>, run: &[String]) -> (BTreeMap<&'static str, usize>, usize) {
     let again: HashSet<&String> = run.iter().filter(|r| before.contains(*r)).collect();
-    let pages = LIST_PAGES
-        .iter()
-        .map(|p| (*p, again.iter().filter(|r| r.starts_with(p)).count()))
-        .collect();
+    let pages = refetched_per_prefix(before, run, LIST_PAGES);
     let retrievals = again
         .iter()
         .filter(|r| {
@@ -165,60 +118,30 @@ fn export_survives_sigkill_at_random_points_and_ends_as_an_uninterrupted_one() {
     let whole = complete(&reference, &sandbox);
     let baseline = sandbox.requests().len();
     eprintln!("the uninterrupted export took {whole:?}");
-    let (want_records, want_blobs) = runtime.block_on(contents(reference.path()));
-    assert!(want_records.len() > 2_000, "{} records", want_records.len());
-    assert!(!want_blobs.is_empty());
+    let want = runtime.block_on(contents(reference.path()));
+    assert!(want.0.len() > 2_000, "{} records", want.0.len());
+    assert!(!want.1.is_empty());
 
     // The same export killed at seeded random points of its timeline, resumed each time.
-    let dir = Dir::new();
-    dir.write("deskmove.toml", &config(&sandbox));
-    let mut rng = Seeded(0x5EED_D35C_0FFE_E001);
-    let mut kills = 0;
-    // Each run's requests, in order, and every list page any run asked for.
-    let mut runs: Vec<Vec<String>> = Vec::new();
-    let mut asked: HashSet<String> = HashSet::new();
-    let mut seen = baseline;
-    let is_page = |r: &String| LIST_PAGES.iter().any(|p| r.starts_with(p));
     // Each run is killed a random moment (up to 3% of the whole export's time) after it asked
     // for a list page no run had asked for: the kills land all along the export, mid-page,
     // while every run still moves it forward.
-    while kills < MAX_KILLS {
-        let mut child = export(&dir, &sandbox);
-        let goal = 1;
-        let exited = loop {
-            if child.try_wait().unwrap().is_some() {
-                break true;
-            }
-            let all = sandbox.requests();
-            let new = all[seen..]
-                .iter()
-                .filter(|r| is_page(r) && !asked.contains(*r))
-                .count();
-            if new >= goal {
-                break false;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        if !exited {
-            std::thread::sleep(whole.mul_f64(0.03 * rng.unit()));
-        }
-        let finished = exited || child.try_wait().unwrap().is_some();
-        if !finished {
-            child.kill().unwrap(); // SIGKILL
-        }
-        child.wait().unwrap();
-        let all = sandbox.requests();
-        runs.push(all[seen..].to_vec());
-        asked.extend(all[seen..].iter().filter(|r| is_page(r)).cloned());
-        seen = all.len();
-        if finished {
-            break;
-        }
-        kills += 1;
+    let dir = Dir::new();
+    dir.write("deskmove.toml", &config(&sandbox));
+    let killed = KillLoop {
+        max_kills: MAX_KILLS,
+        whole,
+        spread: 0.03,
+        rng: Seeded(0x5EED_D35C_0FFE_E001),
+        spawn: &|| export(&dir, &sandbox),
+        requests: &|| sandbox.requests(),
+        is_progress: &|r| LIST_PAGES.iter().any(|p| r.starts_with(p)),
         // A companies scroll the killed run had open blocks the app until it idles out, a
         // minute later (research §9): the next run starts after that minute.
-        sandbox.advance_clock(Duration::from_secs(61));
+        after_kill: &|| sandbox.advance_clock(Duration::from_secs(61)),
     }
+    .run(baseline);
+    let (kills, mut runs, seen) = (killed.kills, killed.runs, killed.seen);
     assert!(
         kills >= MIN_KILLS,
         "only {kills} kills before the export finished"
@@ -226,26 +149,7 @@ fn export_survives_sigkill_at_random_points_and_ends_as_an_uninterrupted_one() {
     eprintln!("{kills} kills; the last run completes");
     complete(&dir, &sandbox);
     runs.push(sandbox.requests()[seen..].to_vec());
-
-    let (records, blobs) = runtime.block_on(contents(dir.path()));
-    let missing: Vec<_> = want_records
-        .keys()
-        .filter(|k| !records.contains_key(*k))
-        .take(10)
-        .collect();
-    let differ: Vec<_> = want_records
-        .iter()
-        .filter(|(k, h)| records.get(*k).is_some_and(|x| x != *h))
-        .map(|(k, _)| k)
-        .take(10)
-        .collect();
-    assert!(
-        missing.is_empty() && differ.is_empty() && records.len() == want_records.len(),
-        "after {kills} kills: missing {missing:?}, differing {differ:?}, {} vs {} records",
-        records.len(),
-        want_records.len()
-    );
-    assert_eq!(blobs, want_blobs, "every file's bytes, once each");
+    assert_same_store(&runtime, dir.path(), &want, kills);
 
     // After each kill, the next run fetches again at most the page after each stream's
     // cursor, and retrieves again at most that page's conversations.

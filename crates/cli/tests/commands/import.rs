@@ -309,7 +309,10 @@ fn run_moves_everything_in_one_command_and_a_rerun_writes_nothing() {
     let s = Setup::new(15, 12);
     let doc = s.json(&["run"]);
     assert!(doc["export"]["records"].as_u64().unwrap() > 0, "{doc:#}");
-    assert_nothing_failed_but_article_files_skipped(&s, doc["import"]["total"]["failed"].as_u64().unwrap());
+    assert_nothing_failed_but_article_files_skipped(
+        &s,
+        doc["import"]["total"]["failed"].as_u64().unwrap(),
+    );
     assert_matches_the_world(&s);
     let loaded = s.snapshot();
     let again = s.json(&["run"]);

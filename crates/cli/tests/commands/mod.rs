@@ -2,7 +2,9 @@
 
 mod archive;
 mod export;
+mod export_files;
 mod export_kill;
+mod export_kill_zendesk;
 mod import;
 mod import_api;
 mod import_kill;

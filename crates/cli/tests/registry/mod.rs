@@ -47,8 +47,13 @@ fn connectors_lists_every_helpdesk_with_its_roles() {
 fn every_registered_connector_has_a_sandbox_with_the_common_ready_line() {
     for registration in registrations() {
         let name = name(&registration);
-        assert_eq!(registration["sandbox"], true, "{name} has no sandbox");
         let dir = Dir::new();
+        if registration["sandbox"] == false {
+            // Only a source reading saved files goes without one; asking for it is bad usage.
+            assert!(registration["target_template"].is_null(), "{name}");
+            dir.deskmove(&["sandbox", name]).expect_code(2);
+            continue;
+        }
         let (_child, line) = start_sandbox(&dir, &["sandbox", name, "--port", "0"]);
         assert!(
             line.starts_with("base_url=http://127.0.0.1:"),

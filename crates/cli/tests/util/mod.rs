@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod chatwoot_db;
+pub mod kill_resume;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

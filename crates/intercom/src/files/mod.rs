@@ -35,6 +35,21 @@ use crate::wire;
 /// in the `intercom` system, like the API source's.
 pub const NAME: &str = "intercom-files";
 
+/// What deskmove knows about this connector: a source without a token or a sandbox (a folder
+/// saved from `deskmove sandbox intercom` is the practice ground).
+pub fn registration() -> deskmove_core::Registration {
+    deskmove_core::Registration {
+        name: NAME,
+        display_name: "Intercom files",
+        source_template: Some(FILES_TEMPLATE),
+        target_template: None,
+        load_paths: &[],
+        sandbox: false,
+        token_help: "none needed: the folder is read from disk",
+        mapping_docs: &[],
+    }
+}
+
 /// Objects per committed page.
 pub const PAGE_ITEMS: usize = 50;
 

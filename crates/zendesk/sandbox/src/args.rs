@@ -64,6 +64,11 @@ pub struct SandboxArgs {
     /// Freeze the sandbox's wall clock at this UNIX second (for byte-identical test runs).
     #[arg(long, hide = true)]
     pub frozen_clock: Option<u64>,
+    /// Keep every API request's method, path (without `.json`) and query, in order
+    /// (`RunningSandbox::requests`), for tests that count pages fetched twice. The log grows
+    /// with every call.
+    #[arg(long, hide = true)]
+    pub log_requests: bool,
 }
 
 impl Default for SandboxArgs {
@@ -82,6 +87,7 @@ impl Default for SandboxArgs {
             secure_downloads: false,
             time_export_ties: 0,
             frozen_clock: None,
+            log_requests: false,
         }
     }
 }

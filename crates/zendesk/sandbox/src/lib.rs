@@ -27,6 +27,7 @@ mod limits;
 mod origin;
 mod paging;
 mod render;
+mod request_log;
 mod respond;
 mod routes;
 mod state;
@@ -122,6 +123,7 @@ impl Sandbox for RunningSandbox {
             users: Default::default(),
             organizations: Default::default(),
             deep: Default::default(),
+            requests: Mutex::new(args.log_requests.then(Vec::new)),
         });
         let fault_state = state.clone();
         let injector = Arc::new(FaultInjector::new(
@@ -130,7 +132,11 @@ impl Sandbox for RunningSandbox {
             args.seed,
             move |fault| limits::fault_response(&fault_state, fault),
         ));
-        let inner = with_call_stats(with_faults(routes::router(state.clone()), injector), stats);
+        let logged = routes::router(state.clone()).layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_log::log_request,
+        ));
+        let inner = with_call_stats(with_faults(logged, injector), stats);
         // `.json` is dropped before routing, so it must wrap the whole router.
         let router = Router::new().fallback_service(
             tower::ServiceBuilder::new()
@@ -208,6 +214,17 @@ impl RunningSandbox {
             .leaks
             .lock()
             .map(|l| l.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every API request so far as `METHOD /path?query` (the path without `.json`), in arrival
+    /// order; empty unless started with `log_requests`.
+    pub fn requests(&self) -> Vec<String> {
+        self.state
+            .requests
+            .lock()
+            .ok()
+            .and_then(|r| r.clone())
             .unwrap_or_default()
     }
 

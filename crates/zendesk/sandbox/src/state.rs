@@ -37,6 +37,8 @@ pub(crate) struct AppState {
     pub(crate) users: Cache<Vec<UserRow>>,
     pub(crate) organizations: Cache<Vec<(i64, u64)>>,
     pub(crate) deep: Cache<Deep>,
+    /// Every API request as `METHOD /path?query`, when logging is on (`--log-requests`).
+    pub(crate) requests: Mutex<Option<Vec<String>>>,
 }
 
 impl std::fmt::Debug for AppState {
