@@ -191,6 +191,7 @@ pub async fn load_all(
                         p.problem.code.as_str(),
                         "conversation_flood_guard"
                             | "parent_not_loaded"
+                            | "owner_not_loaded_on_this_path"
                             | "agent_departed"
                             | "label_renamed"
                             | "attribute_archived"

@@ -12,7 +12,7 @@
 use deskmove_core::Classify;
 use deskmove_core::connector::{LoadResult, Resolve};
 use deskmove_core::model::{Attachment, Record};
-use deskmove_core::{ErrorKind, SourceKey};
+use deskmove_core::{ErrorKind, RecordKind, SourceKey};
 
 use super::client::{FilePart, id_of, is_record_error, said};
 use super::conversations::{Standing, finish_from};
@@ -63,6 +63,21 @@ pub(crate) async fn load(
     let mut out = Vec::new();
     let mut lanes: Vec<Lane> = Vec::new();
     for (owner, group) in groups {
+        if owner.kind != RecordKind::Message {
+            // Help-center articles are not written on this path, so neither are their files.
+            out.extend(group.iter().map(|a| {
+                LoadResult::skipped(problem(
+                    &a.key,
+                    ErrorKind::Validation,
+                    "owner_not_loaded_on_this_path",
+                    format!(
+                        "{} belongs to {owner}, a {} this load path does not write.",
+                        a.file_name, owner.kind
+                    ),
+                ))
+            }));
+            continue;
+        }
         let Some((display, owner_id)) = refs.target_ref(&owner).and_then(|r| message_ref(&r.id))
         else {
             out.extend(group.iter().map(|a| parent_missing(&a.key, &owner)));
