@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The Intercom export benchmark (issue 8, R2.1): `deskmove export` against `deskmove sandbox
 # intercom` at 25 ms latency and the sandbox's default limit (10,000 calls/min in 10-second
-# windows), the share of that limit deskmove uses, the playbook's python-intercom loop on a fresh
-# sandbox with the same world, and peak RSS at two world sizes. Writes
-# bench/results/intercom-export.json. Measures only; asserts nothing.
+# windows), the share of that limit deskmove uses, then the playbook's python-intercom loop on
+# the same sandbox, and peak RSS at two world sizes. Writes bench/results/intercom-export.json.
+# Measures only; asserts nothing.
 #
 # Environment (defaults in brackets):
 #   CONVERSATIONS [10000]  world of the timed runs; other world sizes are the sandbox's defaults
-#   BIG_CONVERSATIONS [100000]  world of the memory run (limits off, no latency: it measures
-#                          memory, not rate); 0 skips it
+#   BIG_CONVERSATIONS [100000]  world of the memory run: sandbox limit off, no latency, and
+#                          deskmove's budget raised to BIG_CALLS_PER_MINUTE (it measures memory,
+#                          not rate); 0 skips it
+#   BIG_CALLS_PER_MINUTE [60000]  `[source.http] calls_per_minute` of the memory run
+#   RUNS ["main big"]  which runs to do: `main` (deskmove + the loop), `big` (memory); with the
+#                   same OUT, runs done earlier are kept in the figures
 #   LATENCY_MS [25]  SEED [42]
 #   PEER_LIMIT [0]  retrieve only the first N conversations in the Python loop (0 = all); its
 #                   retrieval time is then extrapolated linearly to the whole world
@@ -21,6 +25,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 CONVERSATIONS="${CONVERSATIONS:-10000}"
 BIG_CONVERSATIONS="${BIG_CONVERSATIONS:-100000}"
+BIG_CALLS_PER_MINUTE="${BIG_CALLS_PER_MINUTE:-60000}"
+RUNS="${RUNS:-main big}"
 LATENCY_MS="${LATENCY_MS:-25}"
 SEED="${SEED:-42}"
 PEER_LIMIT="${PEER_LIMIT:-0}"
@@ -93,16 +99,19 @@ PYEOF
 
 now() { date +%s.%N; }
 
-# deskmove_export DIR : one `deskmove export --json` in DIR against the running sandbox.
+# deskmove_export DIR [CALLS_PER_MINUTE] : one `deskmove export --json` in DIR against the
+# running sandbox; the budget is deskmove's default unless CALLS_PER_MINUTE is given.
 deskmove_export() {
-  local dir="$1" hostport
+  local dir="$1" budget="${2:-}" hostport http=""
   hostport="$(sed -E 's#^https?://([^/]+).*#\1#' <<<"$FILES_URL")"
+  [[ -n "$budget" ]] && http="http = { calls_per_minute = $budget }"
   cat >"$dir/deskmove.toml" <<TOML
 [source]
 kind = "intercom"
 base_url = "$BASE_URL"
 token_env = "$TOKEN_ENV"
 file_hosts = ["$hostport"]
+$http
 
 # Unused by export; the config needs a target.
 [target]
@@ -124,26 +133,37 @@ TOML
   if grep -q "$TOKEN" "$dir/export.json" "$dir/export.err"; then die "the token reached deskmove's output"; fi
 }
 
-# 1. deskmove, 10k world, latency, default limit.
-say "deskmove export: $CONVERSATIONS conversations, ${LATENCY_MS} ms latency, $RATE_LIMIT calls/min"
-start_sandbox "$OUT/deskmove" "$CONVERSATIONS" --latency-ms "$LATENCY_MS" --rate-limit "$RATE_LIMIT"
-deskmove_export "$OUT/deskmove"
-stop_sandbox
+wants() { [[ " $RUNS " == *" $1 "* ]]; }
 
-# 2. the playbook's loop on a fresh sandbox with the same world.
-say "python-intercom loop (conversations only, limit ${PEER_LIMIT:-0})"
-start_sandbox "$OUT/peer" "$CONVERSATIONS" --latency-ms "$LATENCY_MS" --rate-limit "$RATE_LIMIT"
-"$PY" "$HERE/playbook.py" "$BASE_URL" "$TOKEN" --limit "$PEER_LIMIT" >"$OUT/peer/playbook.json" 2>"$OUT/peer/playbook.err" ||
-  die "playbook.py failed: $(tail -n 5 "$OUT/peer/playbook.err")"
-fetch_json "${BASE_URL}__sandbox/stats" "$OUT/peer/stats.json"
-stop_sandbox
+if wants main; then
+  # 1. deskmove, 10k world, latency, default limit.
+  say "deskmove export: $CONVERSATIONS conversations, ${LATENCY_MS} ms latency, $RATE_LIMIT calls/min"
+  rm -rf "$OUT/deskmove" "$OUT/peer"
+  start_sandbox "$OUT/deskmove" "$CONVERSATIONS" --latency-ms "$LATENCY_MS" --rate-limit "$RATE_LIMIT"
+  deskmove_export "$OUT/deskmove"
 
-# 3. memory at the big world: limits off, no latency.
-if ((BIG_CONVERSATIONS > 0)); then
-  say "deskmove export: $BIG_CONVERSATIONS conversations, limits off, no latency (memory run)"
-  start_sandbox "$OUT/big" "$BIG_CONVERSATIONS" --rate-limit 0
-  deskmove_export "$OUT/big"
+  # 2. the playbook's loop on the same sandbox, right after (its stats are cumulative: the
+  # summary subtracts deskmove's). A pause first, so no 10-second rate window is still warm.
+  say "python-intercom loop on the same sandbox (conversations only, limit ${PEER_LIMIT:-0})"
+  mkdir -p "$OUT/peer"
+  sleep 15
+  "$PY" "$HERE/playbook.py" "$BASE_URL" "$TOKEN" --limit "$PEER_LIMIT" >"$OUT/peer/playbook.json" 2>"$OUT/peer/playbook.err" ||
+    die "playbook.py failed: $(tail -n 5 "$OUT/peer/playbook.err")"
+  fetch_json "${BASE_URL}__sandbox/stats" "$OUT/peer/stats.json"
   stop_sandbox
+fi
+
+# 3. memory at the big world: sandbox limit off, no latency, a raised budget.
+if wants big && ((BIG_CONVERSATIONS > 0)); then
+  say "deskmove export: $BIG_CONVERSATIONS conversations, no latency, sandbox limit off, budget $BIG_CALLS_PER_MINUTE/min (memory run)"
+  rm -rf "$OUT/big"
+  start_sandbox "$OUT/big" "$BIG_CONVERSATIONS" --rate-limit 0
+  deskmove_export "$OUT/big" "$BIG_CALLS_PER_MINUTE"
+  echo "$BIG_CALLS_PER_MINUTE" >"$OUT/big/budget.txt"
+  stop_sandbox
+  # The files are only weighed, then removed: 100,000 conversations stage about 20 GB of them.
+  du -sb "$OUT/big/blobs" | cut -f1 >"$OUT/big/blob_bytes.txt"
+  rm -rf "$OUT/big/blobs"
 fi
 
 python3 "$HERE/summarize.py" "$OUT" "$RATE_LIMIT" "$LATENCY_MS" "$PEER_LIMIT" >"$RESULTS"

@@ -5,8 +5,13 @@ Why: the sandbox knows every fact of its synthetic world (`GET /__sandbox/expect
 is complete only if each count equals the world's and no id came back twice. One check is one
 SDK x one resource count. Standard library only, so it runs before or without the SDK venv.
 
+The write run (a folder with dump.json, the sandbox's `GET /__sandbox/dump` after both SDKs wrote)
+checks each SDK's <sdk>.writes.json instead: its contact, conversation and reply reached the
+sandbox with the timestamps sent, and nobody was notified.
+
 Usage:
   compare.py fetch BASE_URL OUT_JSON   save BASE_URL/__sandbox/expected (no auth) to OUT_JSON
+  compare.py dump BASE_URL OUT_JSON    save BASE_URL/__sandbox/dump (no auth) to OUT_JSON
   compare.py report OUT_DIR            OUT_DIR/<run>/expected.json + OUT_DIR/<run>/<sdk>.json,
                                        prints a table per run and the summary line; exit 1 on any
                                        failed check
@@ -48,8 +53,8 @@ CHECKS = [
 ]
 
 
-def fetch(base_url, out):
-    url = base_url.rstrip("/") + "/__sandbox/expected"
+def fetch(base_url, out, what="expected"):
+    url = base_url.rstrip("/") + "/__sandbox/" + what
     with urllib.request.urlopen(url, timeout=30) as resp:
         data = json.load(resp)
     Path(out).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
@@ -63,8 +68,46 @@ def load(path):
         return None, f"no readable export ({type(exc).__name__})"
 
 
+def check_writes(run_dir):
+    """Rows for the write run: what each SDK wrote, found in the sandbox's dump."""
+    dump, problem = load(run_dir / "dump.json")
+    if dump is None:
+        return [("-", "dump", None, None, False, problem)]
+    rows = []
+    for path in sorted(run_dir.glob("*.writes.json")):
+        sdk = path.name.removesuffix(".writes.json")
+        sent, problem = load(path)
+        if sent is None:
+            rows.append((sdk, "writes", None, None, False, problem))
+            continue
+        for step, error in sorted(sent.get("errors", {}).items()):
+            rows.append((sdk, f"error:{step}", None, None, False, error))
+        contact = next((c for c in dump["contacts"] if c["id"] == sent.get("contact_id")), None)
+        ok = contact is not None and contact.get("email") == sent.get("email")
+        rows.append((sdk, "write:contact", int(ok), 1, ok, "" if ok else "contact not in the dump"))
+        conv = next((c for c in dump["conversations"] if c["id"] == sent.get("conversation_id")), None)
+        got = conv and conv["source"]["created_at"]
+        ok = conv is not None and conv["contact_id"] == sent.get("contact_id") and got == sent.get("conversation_created_at")
+        rows.append((sdk, "write:conversation", got, sent.get("conversation_created_at"), ok,
+                     "" if ok else "conversation missing, or not the contact's, or created_at lost"))
+        parts = conv["parts"] if conv else []
+        reply = next((p for p in parts if p["id"] == sent.get("reply_part_id")), None)
+        got = reply and reply["created_at"]
+        ok = reply is not None and reply["part_type"] == "note" and got == sent.get("reply_created_at") \
+            and reply["author"] == {"kind": "admin", "id": sent.get("admin_id")}
+        rows.append((sdk, "write:reply", got, sent.get("reply_created_at"), ok,
+                     "" if ok else "reply missing, or its type, author or created_at lost"))
+        told = [n for n in dump["notification_log"] if n["contact_id"] == sent.get("contact_id")]
+        rows.append((sdk, "write:nobody_notified", len(told), 0, not told, f"{len(told)} deliveries" if told else ""))
+    if not rows:
+        rows.append(("-", "writes", None, None, False, "no <sdk>.writes.json"))
+    return rows
+
+
 def check_run(run_dir):
     """Rows (sdk, resource, got, want, ok, why) for one run."""
+    if (run_dir / "dump.json").exists() or run_dir.name.endswith("writes"):
+        return check_writes(run_dir)
     expected, problem = load(run_dir / "expected.json")
     if expected is None:
         return [("-", "expected", None, None, False, problem)]
@@ -122,6 +165,8 @@ def report(out_dir):
 def main(argv):
     if len(argv) == 4 and argv[1] == "fetch":
         return fetch(argv[2], argv[3])
+    if len(argv) == 4 and argv[1] == "dump":
+        return fetch(argv[2], argv[3], "dump")
     if len(argv) == 3 and argv[1] == "report":
         return report(argv[2])
     sys.stderr.write(__doc__)

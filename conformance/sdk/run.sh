@@ -17,6 +17,9 @@
 #   DESKMOVE_SDK_FAULTS fault mix of the second run (default 5xx=0.01,slow=0.002)
 #   DESKMOVE_SDK_TIGHT_LIMIT  calls/min of the third run, a limit the exports really hit
 #                       (default 1200 = 200 per 10-second window; 0 = skip that run)
+# A fourth run writes through both SDKs (a contact, a back-dated conversation and a back-dated
+# note reply; python/write.py, node/write.mjs) and checks them in the sandbox's GET /__sandbox/dump,
+# with the notification log empty.
 # Exit status: 0 when every check passed, 1 on any mismatch, 2 when the tools are missing.
 set -euo pipefail
 
@@ -176,6 +179,26 @@ run_once 2-rate-limit-and-faults 4 --faults "$FAULTS"
 if ((TIGHT_LIMIT > 0)); then
   run_once 3-tight-rate-limit 4 --rate-limit "$TIGHT_LIMIT"
 fi
+
+# Run 4: the write side. Each SDK writes; the dump shows what arrived, with its timestamps.
+write_run() {
+  local dir="$OUT/4-writes" sdk rc
+  mkdir -p "$dir"
+  start_sandbox "$dir" --rate-limit 0
+  say "run 4-writes: sandbox at $BASE_URL"
+  for sdk in python-intercom intercom-client; do
+    rc=0
+    if [[ "$sdk" == python-intercom ]]; then
+      timeout 120 "$PY" "$HERE/python/write.py" "$BASE_URL" "$TOKEN" >"$dir/$sdk.writes.json" 2>"$dir/$sdk.stderr" || rc=$?
+    else
+      timeout 120 node "$HERE/node/write.mjs" "$BASE_URL" "$TOKEN" >"$dir/$sdk.writes.json" 2>"$dir/$sdk.stderr" || rc=$?
+    fi
+    ((rc == 0)) || { say "$sdk writes exited with status $rc"; tail -n 5 "$dir/$sdk.stderr" >&2 || true; }
+  done
+  "$PY" "$HERE/compare.py" dump "$BASE_URL" "$dir/dump.json" || die "could not read ${BASE_URL}__sandbox/dump"
+  stop_sandbox
+}
+write_run
 
 if [[ -n "$KEEP_OUT" ]]; then
   say "exports and totals in $OUT"

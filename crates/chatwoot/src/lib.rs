@@ -19,6 +19,8 @@ pub mod config;
 pub mod load;
 pub mod map;
 pub mod mapping;
+pub mod predict;
+pub mod propose;
 pub mod target;
 
 pub use config::{LoadPath, PostgresSettings, TargetConfig};

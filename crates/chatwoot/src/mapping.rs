@@ -12,11 +12,13 @@
 //! email = "Intercom email (imported)"
 //! [states]            # source state → Chatwoot status
 //! pending = "open"
+//! [attributes]        # source attribute name → Chatwoot display type
+//! plan = "list"
 //! ```
 
 use std::collections::BTreeMap;
 
-use deskmove_core::model::ConversationState;
+use deskmove_core::model::{AttributeDefinition, ConversationState, Tag};
 use deskmove_core::{ContentHash, Record};
 use serde::{Deserialize, Serialize};
 
@@ -43,9 +45,20 @@ pub struct Mapping {
     /// `resolved`, `snoozed`, `pending`). Unlisted states map to their namesakes.
     #[serde(default)]
     pub states: BTreeMap<String, String>,
+    /// Source attribute name → the Chatwoot display type of its definition: `text`, `number`,
+    /// `currency`, `percent`, `link`, `date`, `list` or `checkbox`. Unlisted attributes get the
+    /// type nearest their source type.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
 }
 
 const STATUSES: &[&str] = &["open", "resolved", "snoozed", "pending"];
+
+/// Chatwoot's `attribute_display_type` names in their enum order
+/// (`app/models/custom_attribute_definition.rb`).
+pub const DISPLAY_TYPES: &[&str] = &[
+    "text", "number", "currency", "percent", "link", "date", "list", "checkbox",
+];
 
 impl Mapping {
     /// Parses `mapping.toml`; the error names the line and the key.
@@ -63,6 +76,14 @@ impl Mapping {
             if !STATUSES.contains(&to.as_str()) {
                 return Err(format!(
                     "mapping.toml [states] `{from}` = \"{to}\": Chatwoot's statuses are open, resolved, snoozed and pending"
+                ));
+            }
+        }
+        for (from, to) in &mapping.attributes {
+            if !DISPLAY_TYPES.contains(&to.as_str()) {
+                return Err(format!(
+                    "mapping.toml [attributes] `{from}` = \"{to}\": Chatwoot's attribute types are {}",
+                    DISPLAY_TYPES.join(", ")
                 ));
             }
         }
@@ -109,6 +130,15 @@ impl Mapping {
         })
     }
 
+    /// The Chatwoot display type (`attribute_display_type`) for the definition `def`.
+    pub fn attribute_display_type(&self, def: &AttributeDefinition) -> i32 {
+        self.attributes
+            .get(&def.name)
+            .and_then(|t| DISPLAY_TYPES.iter().position(|d| d == t))
+            .and_then(|i| i32::try_from(i).ok())
+            .unwrap_or_else(|| crate::map::attribute_definition(def).display_type)
+    }
+
     /// The Chatwoot status for `state`.
     pub fn status(&self, state: ConversationState) -> String {
         let name = match state {
@@ -126,29 +156,44 @@ impl Mapping {
         })
     }
 
-    /// The decisions of this mapping that shape `record`, hashed; `None` when the default
-    /// mapping decides (so a run without `mapping.toml` keeps the record's own hash).
+    /// The decisions of this mapping that shape `record`, hashed; `None` where they are the
+    /// defaults' (so a run without `mapping.toml`, or with one that spells out the defaults,
+    /// keeps the record's own hash, and only an edited decision makes a re-run update).
     pub fn fingerprint(&self, record: &Record) -> Option<ContentHash> {
-        if *self == Mapping::default() {
+        let mine = self.decision(record)?;
+        if Mapping::default().decision(record).as_ref() == Some(&mine) {
             return None;
         }
-        let decided = match record {
+        Some(ContentHash(
+            blake3::hash(mine.as_bytes()).to_hex().to_string(),
+        ))
+    }
+
+    /// What this mapping decides for `record`, in words; `None` for kinds it does not shape.
+    fn decision(&self, record: &Record) -> Option<String> {
+        match record {
             Record::Agent(a) => a
                 .email
                 .as_deref()
                 .map(|e| format!("agent:{:?}", self.agent_email(e))),
-            Record::Tag(t) => Some(format!("label:{}", self.label_name(&t.name))),
+            Record::Tag(t) => {
+                let renamed = Tag {
+                    name: self.label_name(&t.name).to_owned(),
+                    ..t.clone()
+                };
+                Some(format!("label:{}", crate::map::label_title(&renamed).title))
+            }
+            Record::AttributeDefinition(d) => {
+                Some(format!("attribute:{}", self.attribute_display_type(d)))
+            }
             Record::Conversation(c) => Some(format!(
-                "conv:{}:{:?}:{:?}",
+                "conv:{}:{:?}:{}",
                 self.status(c.state),
                 self.provenance(&c.key.system),
-                self.inboxes
+                self.inbox_name(&c.key.system, &crate::load::api::conversation_channel(c))
             )),
             _ => None,
-        }?;
-        Some(ContentHash(
-            blake3::hash(decided.as_bytes()).to_hex().to_string(),
-        ))
+        }
     }
 }
 
@@ -184,5 +229,25 @@ mod tests {
         assert!(err.contains("line 3") && err.contains("agentz"), "{err}");
         let err = Mapping::from_toml("[states]\nopen = \"closed\"\n").unwrap_err();
         assert!(err.contains("open"), "{err}");
+    }
+
+    #[test]
+    fn spelled_out_defaults_keep_the_hash_and_an_edit_changes_it() {
+        use deskmove_core::{RecordKind, SourceKey};
+        let tag = Record::Tag(Tag {
+            key: SourceKey::new("intercom", RecordKind::Tag, "1"),
+            name: "VIP customer".into(),
+            extra: Default::default(),
+        });
+        let spelled = Mapping::from_toml(
+            "provenance_label = \"from-intercom\"\n[labels]\n\"VIP customer\" = \"vip-customer\"\n[states]\nclosed = \"resolved\"\n",
+        )
+        .unwrap();
+        assert_ne!(spelled, Mapping::default());
+        assert_eq!(spelled.fingerprint(&tag), None);
+        let edited = Mapping::from_toml("[labels]\n\"VIP customer\" = \"big-fish\"\n").unwrap();
+        assert!(edited.fingerprint(&tag).is_some());
+        let err = Mapping::from_toml("[attributes]\nplan = \"dropdown\"\n").unwrap_err();
+        assert!(err.contains("plan") && err.contains("checkbox"), "{err}");
     }
 }

@@ -33,6 +33,8 @@ fn after_help() -> String {
 Getting started:
   {init:<46}write a commented deskmove.toml
   {status:<46}check the set-up; see what is staged and why
+  {scan:<46}read-only: counts, unmatched agents, predicted calls and time
+  {map:<46}propose mapping.toml: agents, labels, inboxes, states
   {export:<46}read everything from {source_name} into the staging store
   {import:<46}write the staged records into {target_name}
   {run:<46}both at once; re-run to top up what changed
@@ -46,6 +48,8 @@ Tokens are read from the environment variables named in deskmove.toml, never fro
 Exit codes: 0 done; 1 failed; 2 bad usage or configuration (nothing changed);
 3 finished, but some records were skipped or failed (the report lists each with its reason).",
         status = "deskmove status",
+        scan = "deskmove scan [--json] [--runbook FILE]",
+        map = "deskmove map",
         export = "deskmove export",
         import = "deskmove import",
         run = "deskmove run",
@@ -86,6 +90,12 @@ enum Command {
     /// Check the set-up and show what the staging store holds: per kind staged, loaded and
     /// failed, problems grouped by reason, stream positions and runs.
     Status(commands::status::StatusArgs),
+    /// Read-only: counts, file bytes, lengths, unmatched agents, predicted calls and time.
+    Scan(commands::scan::ScanArgs),
+    /// Propose mapping.toml for review: agents matched by email, tags to label titles
+    /// (collisions flagged), attribute types, channels to inboxes, states. A re-run keeps your
+    /// edits and adds only what is new.
+    Map(commands::map::MapArgs),
     /// Read everything from the source into the staging store, with its files. Resumable: a
     /// re-run continues where the last one stopped, and a later one fetches only what changed.
     /// Progress goes to stderr, the summary (or `--json`) to stdout.
@@ -146,6 +156,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match cli.command {
             Command::Init(args) => commands::init::run(&cli.dir, &args)?,
             Command::Status(args) => commands::status::run(&cli.dir, &args).await?,
+            Command::Scan(args) => commands::scan::run(&cli.dir, &args).await?,
+            Command::Map(args) => commands::map::run(&cli.dir, &args).await?,
             Command::Export(args) => return commands::export::run(&cli.dir, &args).await,
             Command::Import(args) => return commands::import::run(&cli.dir, &args).await,
             Command::Run(args) => return commands::run::run(&cli.dir, &args).await,

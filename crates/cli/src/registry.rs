@@ -444,6 +444,16 @@ impl TargetSection {
                 .map_err(SetupError::from_classified),
         }
     }
+
+    /// The account's agents' emails, lower-cased (for `deskmove map`); reads only.
+    pub async fn agent_emails(
+        &self,
+        token: &SecretString,
+    ) -> anyhow::Result<std::collections::BTreeSet<String>> {
+        match self {
+            Self::Chatwoot(c) => c.agent_emails(token).await.map_err(|e| anyhow::anyhow!(e)),
+        }
+    }
 }
 
 /// A target connector built from `[target]`, ready for the engine: every call the load,
@@ -510,6 +520,16 @@ impl ImportTarget {
         on_target!(self, t => engine.load(run, t).await)
     }
 
+    /// Runs the load phase of only what `chosen` takes (see [`Engine::choose`]).
+    pub async fn load_chosen<St: Store>(
+        &self,
+        engine: &Engine<'_, St>,
+        run: RunId,
+        chosen: Option<deskmove_engine::Chosen>,
+    ) -> Result<LoadReport, EngineError> {
+        on_target!(self, t => engine.load_chosen(run, t, chosen).await)
+    }
+
     /// Removes from this target what run `of` created, recording the removals for `run`.
     pub async fn rollback<St: Store>(
         &self,
@@ -518,6 +538,15 @@ impl ImportTarget {
         of: RunId,
     ) -> Result<RollbackReport, EngineError> {
         on_target!(self, t => engine.rollback(run, of, t).await)
+    }
+
+    /// Deep-compares a sample of staged conversations with what this target holds.
+    pub async fn verify_deep<St: Store>(
+        &self,
+        engine: &Engine<'_, St>,
+        options: deskmove_engine::VerifyOptions,
+    ) -> Result<deskmove_engine::DeepReport, EngineError> {
+        on_target!(self, t => engine.verify_deep(t, options).await)
     }
 
     /// What `refs` (all of `kind`) became in the target, in canonical terms; gone ones are

@@ -197,8 +197,10 @@ impl Classify for SinkError {
 
 /// Where a [`Source`] pushes what it reads. Implemented by the engine over the staging store.
 ///
-/// A sink serves one stream of one run; it is not shared between concurrent streams.
-pub trait PageSink: Send {
+/// A sink serves one stream of one run; it is not shared between concurrent streams. Within
+/// its stream, several [`blob`](PageSink::blob) calls may be in flight at once (a page's files
+/// downloaded concurrently); pages are committed one at a time, in order.
+pub trait PageSink: Send + Sync {
     /// Commits the page's records, raw payloads, problems and cursor together, in one store
     /// transaction, and returns once they are durable. After an `Err` nothing of the page is
     /// stored; the source should return the error (wrapped in its own) rather than continue.
@@ -207,9 +209,10 @@ pub trait PageSink: Send {
 
     /// Streams a file's bytes into the blob store now (vendor URLs expire), and returns where
     /// they are. Content-addressed: the same bytes stored twice are kept once. Call it before the
-    /// page that carries the record pointing at the blob.
+    /// page that carries the record pointing at the blob. Takes `&self` so a source can stream
+    /// several files at once; it bounds how many itself.
     fn blob(
-        &mut self,
+        &self,
         body: ByteStream,
         content_type: Option<&str>,
     ) -> impl Future<Output = Result<BlobRef, SinkError>> + Send;
@@ -234,6 +237,104 @@ pub struct SourceScan {
     pub attachment_bytes: Option<u64>,
     /// What the operator should know before a run (e.g. "42 conversations exceed 500 parts").
     pub notes: Vec<String>,
+    /// Conversations read in full as a sample, each as the export would stage it: the base of
+    /// the length distribution, the attachment estimate and a target's call prediction.
+    #[serde(default)]
+    pub conversation_sample: Vec<ConversationSample>,
+    /// Contacts read from the first list page as a sample.
+    #[serde(default)]
+    pub contact_sample: ContactSample,
+    /// The current agents' emails, to find those with no match in the target.
+    #[serde(default)]
+    pub agent_emails: Vec<String>,
+    /// The custom attribute definitions, to find those a target must decide a type for.
+    #[serde(default)]
+    pub attributes: Vec<AttributeSeen>,
+    /// What a full export is expected to cost at the source, when the source can tell.
+    #[serde(default)]
+    pub export: Option<ExportCost>,
+}
+
+/// One sampled conversation, counted as the export would stage it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSample {
+    /// Messages staged (the first message, replies, notes, events).
+    pub messages: u64,
+    /// Of those, replies written by the contact (they can be unread in a target).
+    pub incoming: u64,
+    /// Parts the source says the conversation has, when it says (before any cap).
+    pub source_parts: Option<u64>,
+    /// Whether the source withheld some of its parts (a cap on what one read returns).
+    pub truncated: bool,
+    /// Files and inline images.
+    pub attachments: u64,
+    /// Their bytes, as the source reports each file's size.
+    pub attachment_bytes: u64,
+    /// Messages that carry at least one file.
+    pub messages_with_files: u64,
+    /// Its state, e.g. `open`, `closed`, `snoozed`, `pending`.
+    pub state: String,
+    /// Whether it has an assignee.
+    pub assigned: bool,
+    /// Whether it belongs to a team.
+    pub team: bool,
+    /// Whether it has a priority.
+    pub priority: bool,
+    /// Its tags.
+    pub tags: u64,
+    /// The channel it came in by (e.g. `email`, `chat`), when known.
+    pub channel: Option<String>,
+}
+
+/// Contacts read as a sample.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactSample {
+    /// Contacts in the sample.
+    pub sampled: u64,
+    /// Of those, contacts with at least one tag.
+    pub tagged: u64,
+}
+
+/// A custom attribute definition as the source declares it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributeSeen {
+    /// Which records carry it.
+    pub model: crate::model::AttributeModel,
+    /// Its name at the source.
+    pub name: String,
+    /// Its value type at the source.
+    pub data_type: crate::model::AttributeType,
+}
+
+/// What a full export is expected to cost at the source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportCost {
+    /// API calls (reads; a search sent as POST is a read too).
+    pub calls: u64,
+    /// Files downloaded from the file hosts (not API calls, no budget).
+    pub downloads: u64,
+    /// The call budget the export keeps to.
+    pub budget: CallBudget,
+}
+
+/// A call budget: a steady pace after a burst, as the polite HTTP client keeps it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallBudget {
+    /// Calls per minute.
+    pub calls_per_minute: u64,
+    /// Calls that may leave back to back before the pace applies.
+    pub burst: u64,
+}
+
+impl CallBudget {
+    /// Seconds `calls` take when the budget, not the network, sets the pace: the burst leaves
+    /// at once, the rest at the steady rate.
+    pub fn seconds(&self, calls: u64) -> f64 {
+        if self.calls_per_minute == 0 {
+            return 0.0;
+        }
+        calls.saturating_sub(self.burst) as f64 * 60.0 / self.calls_per_minute as f64
+    }
 }
 
 /// A system deskmove reads from.
@@ -313,6 +414,10 @@ pub enum Outcome {
     Skipped,
     /// Could not be written; the problem says why. The next run tries again.
     Failed,
+    /// Removed from the target by a rollback (a ledger state, never a target's answer): the
+    /// ledger keeps no target id, hash or creating run for it, so a second rollback finds
+    /// nothing to remove and the next load creates it again.
+    Removed,
 }
 
 impl Outcome {
@@ -443,6 +548,32 @@ impl Preflight {
     }
 }
 
+/// One aspect of records already in a target that [`Target::resync`] writes again on its own,
+/// after a source fix or a mapping change (`run --only labels|states`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+pub enum Aspect {
+    /// A conversation's labels: its tags under the current mapping (and the provenance label).
+    Labels,
+    /// A conversation's final state (status, snooze, assignee) under the current mapping.
+    States,
+}
+
+impl Aspect {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl fmt::Display for Aspect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A system deskmove writes into, through one load path.
 ///
 /// # Contract
@@ -502,6 +633,37 @@ pub trait Target: Send + Sync {
         refs: &[TargetRef],
     ) -> impl Future<Output = Result<Vec<Record>, Self::Error>> + Send;
 
+    /// Writes `aspect` again for `records` (conversations the ledger says are in this target),
+    /// as the current records and mapping want it, and nothing else of them: no new records, no
+    /// messages, no other field. Idempotent: a record whose aspect is already right is answered
+    /// `skipped` with its target id and nothing is written. One [`LoadResult`] per record:
+    /// `updated` when something was written, `failed` with a problem when it could not be.
+    ///
+    /// The default answers every record `skipped` with a problem saying this load path cannot
+    /// re-sync the aspect.
+    fn resync(
+        &self,
+        aspect: Aspect,
+        records: &[Record],
+        refs: &impl Resolve,
+    ) -> impl Future<Output = Result<Vec<LoadResult>, Self::Error>> + Send {
+        let _ = refs;
+        let instance = self.instance();
+        let out: Vec<LoadResult> = records
+            .iter()
+            .map(|r| {
+                LoadResult::skipped(Problem::new(
+                    r.key().clone(),
+                    crate::problem::Stage::Load,
+                    ErrorKind::Validation,
+                    "resync_unsupported",
+                    format!("The load path {instance} cannot re-sync {aspect}."),
+                ))
+            })
+            .collect();
+        async move { Ok(out) }
+    }
+
     /// Removes what the ledger says this tool created (rollback); already gone counts as removed
     /// (`loaded` means "removed" here, `failed` carries the reason). Idempotent.
     fn remove(
@@ -509,6 +671,12 @@ pub trait Target: Send + Sync {
         created: &[TargetRef],
     ) -> impl Future<Output = Result<Vec<LoadResult>, Self::Error>> + Send;
 }
+
+/// Under this key of its `extra`, a conversation that [`Target::read_back`] returns may list the
+/// source keys (`system:message:id`, as strings) of every message the target holds for it, in
+/// the target's order, a key twice when the target holds two copies. `verify` uses it to find
+/// messages the target has and should not, and messages out of order.
+pub const READ_BACK_MESSAGES: &str = "read_back_messages";
 
 /// The records `record` points at — its parents and the people and labels it names — which the
 /// engine resolves through the ledger before handing it to a target.
@@ -549,6 +717,17 @@ pub fn references(record: &Record) -> Vec<&SourceKey> {
 mod tests {
     use super::*;
     use crate::model::{Attachment, Tag};
+
+    #[test]
+    fn a_budget_sends_its_burst_at_once_then_keeps_its_pace() {
+        let budget = CallBudget {
+            calls_per_minute: 600,
+            burst: 10,
+        };
+        assert_eq!(budget.seconds(10), 0.0);
+        assert!((budget.seconds(110) - 10.0).abs() < 1e-9);
+        assert_eq!(CallBudget::default().seconds(1_000), 0.0);
+    }
 
     #[test]
     fn sink_error_kinds_decide_retries() {

@@ -2,6 +2,8 @@
 //! cursor in one store transaction, so a crash anywhere loses at most the page in flight.
 
 use std::collections::HashSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use deskmove_core::connector::{
     BlobRef, ByteStream, Cursor, Page, PageSink, SinkError, StreamSpec,
@@ -131,11 +133,14 @@ impl<St: Store> Engine<'_, St> {
                 run,
                 stream: &spec.name,
                 report: &mut report,
-                failure: None,
+                blobs_stored: AtomicU64::new(0),
+                failure: Mutex::new(None),
             };
             let result = source.extract(&spec, resume, &mut sink).await;
+            let (blobs, failure) = sink.finish();
+            report.blobs += blobs;
             // A store failure is the real cause, whatever the source made of it.
-            if let Some(failure) = sink.failure.take() {
+            if let Some(failure) = failure {
                 return Err(failure.into());
             }
             match result {
@@ -202,17 +207,27 @@ struct EngineSink<'e, St> {
     run: RunId,
     stream: &'e str,
     report: &'e mut StreamReport,
-    failure: Option<StoreError>,
+    /// Files stored; counted apart from `report` because several `blob` calls run at once.
+    blobs_stored: AtomicU64,
+    /// The first store failure, the real cause whatever the source made of it.
+    failure: Mutex<Option<StoreError>>,
 }
 
 impl<St: Store> EngineSink<'_, St> {
-    fn store_failed(&mut self, e: StoreError) -> SinkError {
+    fn store_failed(&self, e: StoreError) -> SinkError {
         let err = SinkError::Store {
             kind: e.kind(),
             message: e.to_string(),
         };
-        self.failure = Some(e);
+        let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+        failure.get_or_insert(e);
         err
+    }
+
+    /// Files stored and the first store failure, once the source has returned.
+    fn finish(self) -> (u64, Option<StoreError>) {
+        let failure = self.failure.into_inner().unwrap_or_else(|p| p.into_inner());
+        (self.blobs_stored.into_inner(), failure)
     }
 }
 
@@ -254,7 +269,7 @@ impl<St: Store> PageSink for EngineSink<'_, St> {
     }
 
     async fn blob(
-        &mut self,
+        &self,
         body: ByteStream,
         content_type: Option<&str>,
     ) -> Result<BlobRef, SinkError> {
@@ -271,7 +286,7 @@ impl<St: Store> PageSink for EngineSink<'_, St> {
             (Err(_), Some(reason)) => return Err(SinkError::Body(reason)),
             (Err(e), None) => return Err(self.store_failed(e)),
         };
-        self.report.blobs += 1;
+        self.blobs_stored.fetch_add(1, Ordering::Relaxed);
         self.observer.event(&Progress::BlobStored {
             stream: self.stream.to_owned(),
             bytes: meta.size,

@@ -24,6 +24,8 @@ mod extract;
 mod load;
 mod progress;
 mod rollback;
+mod select;
+mod verify;
 
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -35,6 +37,11 @@ pub use extract::{ExtractReport, StreamReport};
 pub use load::{LedgerRefs, LoadReport, ledger_hash};
 pub use progress::{LoadCounts, Observer, Progress, Quiet, Recorder};
 pub use rollback::RollbackReport;
+pub use select::{Chosen, Selection, channel};
+pub use verify::{
+    Compared, DEFAULT_SAMPLE, DeepReport, Difference, Found, Mismatch, Staged, Truncated,
+    Unresolved, VerifyOptions, compare, normalise_body, spread,
+};
 
 /// How hard the engine pushes and how long it persists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,6 +18,7 @@ use deskmove_store::{LedgerEntry, LoadBatch, Outcome, RunId, Store, StoredRecord
 use futures::{StreamExt, TryStreamExt};
 
 use crate::progress::{LoadCounts, Progress};
+use crate::select::Chosen;
 use crate::{Engine, EngineError};
 
 /// Ledger lookups in flight at once while preparing a batch.
@@ -119,6 +120,17 @@ impl<St: Store> Engine<'_, St> {
     /// are committed in one [`Store::put_loads`]. A failed record keeps its problem and is tried
     /// again by the next run. Call the target's preflight first; this phase does not.
     pub async fn load<T: Target>(&self, run: RunId, target: &T) -> Result<LoadReport, EngineError> {
+        self.load_chosen(run, target, None).await
+    }
+
+    /// [`load`](Self::load), of only what `chosen` takes when it is given (see
+    /// [`Engine::choose`]): the rest stays staged, untouched in the ledger, for a later run.
+    pub async fn load_chosen<T: Target>(
+        &self,
+        run: RunId,
+        target: &T,
+        mut chosen: Option<Chosen>,
+    ) -> Result<LoadReport, EngineError> {
         let instance = target.instance();
         let loadable = target.fidelity().kinds;
         let mut report = LoadReport {
@@ -144,6 +156,13 @@ impl<St: Store> Engine<'_, St> {
                     .await?;
                 let Some(last) = page.last() else { break };
                 after = Some(last.record.key().clone());
+                let page = match chosen.as_mut() {
+                    Some(c) => page.into_iter().filter(|s| c.takes(&s.record)).collect(),
+                    None => page,
+                };
+                if page.is_empty() {
+                    continue;
+                }
                 let batch = self.load_batch(run, target, &instance, kind, page).await?;
                 counts.add(&batch);
                 self.observer.event(&Progress::BatchCommitted {
@@ -250,7 +269,7 @@ impl<St: Store> Engine<'_, St> {
                 Some(Outcome::Loaded) => counts.loaded += 1,
                 Some(Outcome::Updated) => counts.updated += 1,
                 Some(Outcome::Skipped) | None => counts.skipped += 1,
-                Some(Outcome::Failed) => counts.failed += 1,
+                Some(Outcome::Failed | Outcome::Removed) => counts.failed += 1,
             }
             if let Some(p) = problem {
                 counts.problems += 1;
@@ -349,6 +368,14 @@ fn settle(
             Some(problem.unwrap_or_else(|| {
                 reason("skipped_without_reason", "The target skipped this record without saying why.")
             })),
+        ),
+        // `removed` is the ledger's word for a rollback, never a load's answer.
+        (TargetOutcome::Removed, _) => (
+            Some(entry(Outcome::Failed, None, None)),
+            Some(reason(
+                "removed_on_load",
+                "The target answered `removed` to a load; it is tried again next run.",
+            )),
         ),
         (TargetOutcome::Failed, id) => (
             Some(entry(Outcome::Failed, id, None)),

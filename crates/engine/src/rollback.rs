@@ -3,7 +3,11 @@
 //! in the target and a later load creates the records again.
 
 use deskmove_core::connector::{LoadResult, Outcome as TargetOutcome, TargetRef};
-use deskmove_core::{Classify, ErrorKind, Problem, RecordKind, SourceKey, Stage, Target};
+use std::collections::HashMap;
+
+use deskmove_core::{
+    Classify, ErrorKind, Problem, RecordKind, SourceKey, Stage, Target, TargetInstance,
+};
 use deskmove_store::{LedgerEntry, LoadBatch, Outcome, RunId, Store};
 
 use crate::progress::{LoadCounts, Progress};
@@ -23,9 +27,10 @@ impl<St: Store> Engine<'_, St> {
     /// Removes from `target` everything the ledger says run `of` created there, recording the
     /// removals for `run`. Idempotent: already-gone records count as removed.
     ///
-    /// A removed record's ledger entry becomes `failed` with the problem `rolled_back` (the store
-    /// has no "removed" outcome; it keeps the old target id, so targets must recreate a record
-    /// whose ref no longer exists).
+    /// A removed record's ledger entry becomes `removed` (no target id, no hash, no creating run),
+    /// with the problem `rolled_back` for the report: a second rollback finds nothing left and
+    /// makes no call, one interrupted resumes with what is left, and the next load creates the
+    /// record again.
     pub async fn rollback<T: Target>(
         &self,
         run: RunId,
@@ -40,6 +45,7 @@ impl<St: Store> Engine<'_, St> {
         for kind in RecordKind::ALL.into_iter().rev() {
             self.observer.event(&Progress::KindStarted { kind });
             let mut counts = LoadCounts::default();
+            let sharing = self.shared_ids(&instance, kind).await?;
             let mut after: Option<SourceKey> = None;
             loop {
                 let page = self
@@ -72,12 +78,26 @@ impl<St: Store> Engine<'_, St> {
                             ..
                         }) => {
                             done.loaded += 1;
+                            // Records that became the same target object (two tags slugged to
+                            // one label, two contacts with one email) are gone with it.
+                            for other in sharing.get(&r.id).into_iter().flatten() {
+                                if *other != r.key && !refs.iter().any(|x| x.key == *other) {
+                                    batch.entries.push(LedgerEntry {
+                                        key: other.clone(),
+                                        target: instance.clone(),
+                                        target_id: None,
+                                        content_hash: None,
+                                        outcome: Outcome::Removed,
+                                        run,
+                                    });
+                                }
+                            }
                             batch.entries.push(LedgerEntry {
                                 key: r.key.clone(),
                                 target: instance.clone(),
                                 target_id: None,
                                 content_hash: None,
-                                outcome: Outcome::Failed,
+                                outcome: Outcome::Removed,
                                 run,
                             });
                             batch.problems.push(Problem::new(
@@ -117,6 +137,31 @@ impl<St: Store> Engine<'_, St> {
             report.kinds.push((kind, counts));
         }
         Ok(report)
+    }
+
+    /// Target ids that two or more live ledger entries of `kind` share, with their keys.
+    async fn shared_ids(
+        &self,
+        instance: &TargetInstance,
+        kind: RecordKind,
+    ) -> Result<HashMap<String, Vec<SourceKey>>, EngineError> {
+        let mut by_id: HashMap<String, Vec<SourceKey>> = HashMap::new();
+        let mut after: Option<SourceKey> = None;
+        loop {
+            let page = self
+                .store
+                .ledger_page(instance, kind, after.as_ref(), 1_000)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.key.clone());
+            for e in page {
+                if let (Some(id), false) = (e.target_id, e.outcome == Outcome::Removed) {
+                    by_id.entry(id).or_default().push(e.key);
+                }
+            }
+        }
+        by_id.retain(|_, keys| keys.len() > 1);
+        Ok(by_id)
     }
 
     async fn call_remove<T: Target>(

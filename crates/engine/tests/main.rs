@@ -7,4 +7,5 @@ mod broken;
 mod compliance;
 mod ledger;
 mod phases;
+mod select;
 mod support;

@@ -17,6 +17,7 @@ use crate::gate::PauseGate;
 use crate::metrics::Metrics;
 use crate::policy::HostPolicy;
 use crate::redact::{Scrubber, redact_url};
+use crate::window::ServerWindow;
 
 /// Requests per call, redirects included, before a redirect chain counts as a loop.
 pub(crate) const MAX_REDIRECTS: usize = 10;
@@ -175,6 +176,7 @@ impl PoliteClientBuilder {
                 origin,
                 limiter: RateLimiter::direct(quota),
                 gate: PauseGate::default(),
+                window: ServerWindow::default(),
                 metrics: Metrics::default(),
                 credentials,
                 headers: self.headers,

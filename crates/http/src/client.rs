@@ -29,6 +29,7 @@ use crate::policy::HostPolicy;
 use crate::redact::{Scrubber, is_secret_header, redact_url};
 use crate::response::{HttpResponse, vendor_excerpt};
 use crate::streaming::StreamingResponse;
+use crate::window::{InFlight, ServerWindow};
 
 /// How much of an error body a streamed call reads (for the vendor's message); the rest of a
 /// possibly large body is dropped with the connection.
@@ -106,6 +107,7 @@ pub(crate) struct Inner {
     pub(crate) policy: HostPolicy,
     pub(crate) limiter: DefaultDirectRateLimiter,
     pub(crate) gate: PauseGate,
+    pub(crate) window: ServerWindow,
     pub(crate) metrics: Metrics,
     pub(crate) credentials: Vec<(HeaderName, HeaderValue)>,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
@@ -354,7 +356,7 @@ impl PoliteClient {
             }
         }
 
-        self.wait_turn().await;
+        let turn = self.wait_turn().await;
         inner.metrics.bump(Counter::Calls);
         debug!(attempt = n, "sending");
         let exchange = async {
@@ -389,24 +391,14 @@ impl PoliteClient {
             Ok(Ok(received)) => received,
         };
         let (status, headers, final_url, body) = match received {
-            Received::Head(response) => return self.head_answer(response, method, url, n),
+            Received::Head(response) => return self.head_answer(response, method, url, n, &turn),
             Received::Whole(status, headers, final_url, body) => (status, headers, final_url, body),
         };
         inner.metrics.add_bytes(body.len());
 
         let now = ServerNow::from_headers(&headers);
-        let hints = Hints::read(&headers, &now);
-        let number = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .filter(|n| n.is_finite() && *n >= 0.0)
-                .map(|n| n as u64)
-        };
-        inner
-            .metrics
-            .note_vendor_budget(number("x-ratelimit-remaining"), number("x-ratelimit-limit"));
+        let hints = Hints::read(&headers, &now, &inner.policy.rate_headers);
+        self.note_window(&hints, &now, &turn);
         debug!(
             attempt = n,
             status = status.as_u16(),
@@ -479,10 +471,13 @@ impl PoliteClient {
         method: Method,
         url: String,
         n: u32,
+        turn: &InFlight<'_>,
     ) -> Result<Answer, HttpError> {
         let status = response.status();
         let now = ServerNow::from_headers(response.headers());
-        self.note_budget(&Hints::read(response.headers(), &now));
+        let hints = Hints::read(response.headers(), &now, &self.inner.policy.rate_headers);
+        self.note_window(&hints, &now, turn);
+        self.note_budget(&hints);
         debug!(
             attempt = n,
             status = status.as_u16(),
@@ -523,20 +518,51 @@ impl PoliteClient {
         }
     }
 
-    /// Waits for the pause gate, then the budget, then the gate again (it may have closed while
-    /// this worker queued for budget).
-    async fn wait_turn(&self) {
+    /// What an answer said about the vendor's window: kept for the metrics, and for the calls
+    /// that follow (see `window`). The window's end is the reset header's, else the next
+    /// boundary of the policy's fixed window.
+    fn note_window(&self, hints: &Hints, now: &ServerNow, turn: &InFlight<'_>) {
         let inner = &*self.inner;
-        let gate = inner.gate.wait().await;
-        let start = Instant::now();
         inner
-            .limiter
-            .until_ready_with_jitter(Jitter::up_to(inner.policy.jitter))
-            .await;
-        let budget = start.elapsed();
-        let gate = gate + inner.gate.wait().await;
+            .metrics
+            .note_vendor_budget(hints.remaining, hints.limit);
+        let resets_in = hints.reset.or_else(|| {
+            inner
+                .policy
+                .fixed_window_secs
+                .map(|p| until_next_window(now, p))
+        });
+        if let (Some(remaining), Some(resets_in)) = (hints.remaining, resets_in) {
+            turn.observe(remaining, resets_in.min(inner.policy.max_server_wait));
+        }
+    }
+
+    /// Waits for the pause gate, then the budget, then the gate again (it may have closed while
+    /// this worker queued for budget), then takes one of the calls the server's window has left;
+    /// when none are, the gate closes until the window resets and the turn starts over.
+    async fn wait_turn(&self) -> InFlight<'_> {
+        let inner = &*self.inner;
+        let (mut gate, mut budget) = (Duration::ZERO, Duration::ZERO);
+        let turn = loop {
+            gate += inner.gate.wait().await;
+            let start = Instant::now();
+            inner
+                .limiter
+                .until_ready_with_jitter(Jitter::up_to(inner.policy.jitter))
+                .await;
+            budget += start.elapsed();
+            gate += inner.gate.wait().await;
+            match inner.window.take() {
+                Ok(turn) => break turn,
+                Err(resets) => {
+                    let wait = resets.saturating_duration_since(Instant::now());
+                    self.pause(wait, "the server's window has no calls left");
+                }
+            }
+        };
         inner.metrics.add_wait(Wait::Gate, gate);
         inner.metrics.add_wait(Wait::Budget, budget);
+        turn
     }
 
     fn pause(&self, wait: Duration, why: &str) {

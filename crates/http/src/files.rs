@@ -5,6 +5,12 @@
 //! only the hosts the connector names, redirects included, because a URL found in vendor data
 //! could point anywhere. Each host gets its own [`PoliteClient`] (without credentials), so it has
 //! its own budget and pause gate and the one retry policy.
+//!
+//! One exception, for vendors whose download links start on their own API host and want the
+//! account's credentials there (Zendesk's "secure downloads" answer 302 to a pre-signed host only
+//! when signed in): a connector may hand the client a signed-in [`PoliteClient`] for that one
+//! host ([`FileClientBuilder::signed_in`]). Hops on its host go through it, credentials included;
+//! every other hop, the redirect it answers included, goes without any.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -28,6 +34,7 @@ pub struct FileClientBuilder {
     policy: HostPolicy,
     hosts: Vec<String>,
     user_agent: String,
+    signed_in: Vec<PoliteClient>,
 }
 
 impl FileClientBuilder {
@@ -43,6 +50,15 @@ impl FileClientBuilder {
     /// Replaces the default `User-Agent` (`deskmove/<version>`).
     pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
         self.user_agent = agent.into();
+        self
+    }
+
+    /// Downloads from `client`'s own host go through `client`: with its credentials, budget and
+    /// pause gate. Only its host ever sees them: the redirect it answers (to a pre-signed file
+    /// host) is followed without credentials, like every other hop. Its host must be allowed
+    /// too ([`Self::allow_host`]).
+    pub fn signed_in(mut self, client: PoliteClient) -> Self {
+        self.signed_in.push(client);
         self
     }
 
@@ -85,6 +101,7 @@ impl FileClientBuilder {
                 allowed,
                 http,
                 hosts: Mutex::default(),
+                signed_in: self.signed_in,
             }),
         })
     }
@@ -124,6 +141,8 @@ struct FileInner {
     http: reqwest::Client,
     /// One polite client per origin, made on first use.
     hosts: Mutex<HashMap<String, PoliteClient>>,
+    /// Signed-in clients, each used for its own origin only.
+    signed_in: Vec<PoliteClient>,
 }
 
 impl fmt::Debug for FileClient {
@@ -142,6 +161,7 @@ impl FileClient {
             policy,
             hosts: Vec::new(),
             user_agent: concat!("deskmove/", env!("CARGO_PKG_VERSION")).to_owned(),
+            signed_in: Vec::new(),
         }
     }
 
@@ -156,7 +176,8 @@ impl FileClient {
         Url::parse(url).is_ok_and(|u| self.check(&u).is_ok())
     }
 
-    /// Starts downloading `url` (`GET`, no credentials) and returns once the file's response
+    /// Starts downloading `url` (`GET`, no credentials unless `url` is on a signed-in client's
+    /// host, see [`FileClientBuilder::signed_in`]) and returns once the file's response
     /// head arrives; read the body from [`StreamingResponse::into_stream`].
     ///
     /// Redirects are followed, up to 10, only to named hosts and never from `https` to plain
@@ -216,7 +237,7 @@ impl FileClient {
     pub fn metrics(&self) -> MetricsSnapshot {
         let hosts = self.inner.hosts.lock().unwrap_or_else(|p| p.into_inner());
         let mut total = MetricsSnapshot::default();
-        for client in hosts.values() {
+        for client in hosts.values().chain(&self.inner.signed_in) {
             total.merge(&client.metrics());
         }
         total
@@ -252,6 +273,14 @@ impl FileClient {
 
     /// The polite client of `url`'s origin, made on first use.
     fn client_for(&self, url: &Url) -> Result<PoliteClient, HttpError> {
+        if let Some(client) = self
+            .inner
+            .signed_in
+            .iter()
+            .find(|c| c.base_url().origin() == url.origin())
+        {
+            return Ok(client.clone());
+        }
         let origin = url.origin().ascii_serialization();
         let mut hosts = self.inner.hosts.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(client) = hosts.get(&origin) {

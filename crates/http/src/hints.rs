@@ -1,4 +1,5 @@
-//! Reading the server's hints about when to come back: `Retry-After`, `X-RateLimit-*`, and the
+//! Reading the server's hints about when to come back: `Retry-After`, the vendor's rate headers
+//! (`X-RateLimit-*` unless its policy names others), and the
 //! boundary of a fixed rate window when a 429 says nothing at all.
 //!
 //! Times are computed on the server's clock when it sent a `Date` header (the vendor's windows run
@@ -9,6 +10,8 @@ use std::time::Duration;
 
 use http::HeaderMap;
 use jiff::{SignedDuration, Timestamp, fmt::rfc2822::DateTimeParser};
+
+use crate::policy::RateHeaders;
 
 static HTTP_DATE: DateTimeParser = DateTimeParser::new();
 
@@ -80,32 +83,43 @@ pub(crate) fn parse_retry_after(value: &str, now: &ServerNow) -> Option<Duration
     Some(now.until(at))
 }
 
-/// What a response says about pausing the host.
+/// What a response says about pausing the host and about the vendor's rate window.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Hints {
     /// From `Retry-After`.
     pub(crate) retry_after: Option<Duration>,
-    /// From `X-RateLimit-Reset`, present only with `X-RateLimit-Remaining: 0`.
+    /// From the reset header, present only when the remaining count is 0.
     pub(crate) budget_reset: Option<Duration>,
-    /// From `X-RateLimit-Reset` regardless of the remaining count (used on a 429).
+    /// From the reset header regardless of the remaining count (used on a 429).
     pub(crate) reset: Option<Duration>,
+    /// Calls left in the vendor's window, from the remaining header.
+    pub(crate) remaining: Option<u64>,
+    /// The window's size, from the limit header.
+    pub(crate) limit: Option<u64>,
 }
 
 impl Hints {
-    /// Reads the hints from response headers, against the server's clock.
-    pub(crate) fn read(headers: &HeaderMap, now: &ServerNow) -> Self {
+    /// Reads the hints from response headers named by the vendor's policy, against the
+    /// server's clock.
+    pub(crate) fn read(headers: &HeaderMap, now: &ServerNow, names: &RateHeaders) -> Self {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let number = |name: &str| {
+            text(name)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|n| n.is_finite())
+                .map(|n| n.max(0.0) as u64)
+        };
         let retry_after = text("retry-after").and_then(|v| parse_retry_after(v, now));
-        // X-RateLimit-Reset: Unix seconds at which the vendor's window resets;
-        // X-RateLimit-Remaining: calls left in that window (vendor crates cite their own).
-        let reset = text("x-ratelimit-reset").and_then(|v| parse_reset(v, now));
-        let exhausted = text("x-ratelimit-remaining")
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .is_some_and(|left| left <= 0.0);
+        // The reset: Unix seconds at which the window resets, or seconds from now; the
+        // remaining count: calls left in that window (vendor crates cite their own).
+        let reset = text(&names.reset).and_then(|v| parse_reset(v, now));
+        let remaining = number(&names.remaining);
         Self {
             retry_after,
-            budget_reset: if exhausted { reset } else { None },
+            budget_reset: if remaining == Some(0) { reset } else { None },
             reset,
+            remaining,
+            limit: number(&names.limit),
         }
     }
 }
@@ -174,7 +188,7 @@ mod tests {
         h.insert("x-ratelimit-reset", "1445412490".parse().unwrap()); // 07:28:10
         let now = ServerNow::from_headers(&h);
         assert!(now.from_server);
-        let hints = Hints::read(&h, &now);
+        let hints = Hints::read(&h, &now, &RateHeaders::default());
         assert_eq!(hints.budget_reset, Some(Duration::from_secs(10)));
         assert_eq!(hints.retry_after, None);
     }
@@ -184,7 +198,7 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-ratelimit-remaining", "12".parse().unwrap());
         h.insert("x-ratelimit-reset", "7".parse().unwrap());
-        let hints = Hints::read(&h, &ServerNow::local());
+        let hints = Hints::read(&h, &ServerNow::local(), &RateHeaders::default());
         assert_eq!(hints.budget_reset, None);
         assert_eq!(hints.reset, Some(Duration::from_secs(7)));
     }

@@ -3,8 +3,10 @@
 //! One [`PoliteClient`] per vendor host, shared by all workers of that host, gives each call:
 //! a per-host call budget (GCRA, with jitter), a pause gate that every worker respects when the
 //! server asks to wait (`Retry-After`, `X-RateLimit-Remaining: 0`, header-less 429s in fixed
-//! windows), a per-try timeout, and jittered exponential retries of what passes with time. The
-//! retry policy lives in one place ([`classify`] and [`should_retry`]); connectors never sleep or
+//! windows), a count of the calls the server's window has left (from the rate headers the
+//! vendor's [`HostPolicy`] names, so a budget at the vendor's full limit draws no 429), a per-try
+//! timeout, and jittered exponential retries of what passes with time. The retry policy lives in
+//! one place ([`classify`] and [`should_retry`]); connectors never sleep or
 //! retry on their own. Secrets never appear in logs or errors ([`redact_url`]), and credentials
 //! are only ever sent to the client's own host.
 //!
@@ -44,13 +46,14 @@ mod policy;
 mod redact;
 mod response;
 mod streaming;
+mod window;
 
 pub use builder::PoliteClientBuilder;
 pub use client::PoliteClient;
 pub use error::{Failure, HttpError, classify, should_retry};
 pub use files::{FileClient, FileClientBuilder};
 pub use metrics::MetricsSnapshot;
-pub use policy::HostPolicy;
+pub use policy::{HostPolicy, RateHeaders};
 pub use redact::{REDACTED, is_secret_header, is_secret_param, redact_url};
 pub use response::HttpResponse;
 pub use streaming::{BodyStream, StreamingResponse};

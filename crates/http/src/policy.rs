@@ -55,6 +55,35 @@ pub struct HostPolicy {
     /// instead of sleeping; re-running later resumes where it stopped.
     #[serde(with = "duration")]
     pub max_server_wait: Duration,
+    /// The response headers in which the vendor states its rate window: calls left and when the
+    /// window resets. The client keeps within what the server says is left, pausing every
+    /// worker until the reset when nothing is, so a budget at the vendor's full limit still
+    /// draws no 429. Each connector names its vendor's headers.
+    pub rate_headers: RateHeaders,
+}
+
+/// Names of the headers a vendor states its rate window in (compared case-insensitively).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateHeaders {
+    /// The window's size in calls, e.g. `X-RateLimit-Limit` (shown in progress and reports).
+    pub limit: String,
+    /// Calls left in the current window, e.g. `X-RateLimit-Remaining`.
+    pub remaining: String,
+    /// When the window resets: seconds from now, or a Unix time (values of 10^9 and more),
+    /// e.g. `X-RateLimit-Reset`. Without it, `fixed_window_secs` says where the window ends.
+    pub reset: String,
+}
+
+impl Default for RateHeaders {
+    /// The common `X-RateLimit-*` trio.
+    fn default() -> Self {
+        Self {
+            limit: "x-ratelimit-limit".into(),
+            remaining: "x-ratelimit-remaining".into(),
+            reset: "x-ratelimit-reset".into(),
+        }
+    }
 }
 
 impl Default for HostPolicy {
@@ -71,6 +100,7 @@ impl Default for HostPolicy {
             backoff_max: Duration::from_secs(30),
             fixed_window_secs: None,
             max_server_wait: Duration::from_secs(15 * 60),
+            rate_headers: RateHeaders::default(),
         }
     }
 }
@@ -103,6 +133,13 @@ impl HostPolicy {
         }
         if self.fixed_window_secs == Some(0) {
             return Err("fixed_window_secs must be at least 1 (or left out)");
+        }
+        let h = &self.rate_headers;
+        if [&h.limit, &h.remaining, &h.reset]
+            .into_iter()
+            .any(|name| http::HeaderName::from_bytes(name.as_bytes()).is_err())
+        {
+            return Err("rate_headers must name valid HTTP headers");
         }
         Ok(())
     }

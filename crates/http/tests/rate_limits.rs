@@ -287,3 +287,107 @@ async fn the_vendors_own_budget_shows_in_the_metrics() {
     c.send(c.get("contacts?page=2")).await.unwrap();
     assert_eq!(c.metrics().vendor_budget_left, Some(1200));
 }
+
+/// A fixed window that states itself on every answer under names of its own, the way Zendesk
+/// does (../shared/research/zendesk-freshdesk-helpscout.md §1.4: `X-Rate-Limit`,
+/// `X-Rate-Limit-Remaining`, `ratelimit-reset` in seconds), and answers 429 over the limit.
+fn install_stated_window(
+    v: &Vendor,
+    period: u64,
+    limit: u32,
+    latency: Duration,
+) -> Arc<Mutex<Vec<(u64, bool)>>> {
+    let counts: Arc<Mutex<HashMap<u64, u32>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<(u64, bool)>>> = Arc::default();
+    let log = seen.clone();
+    v.fallback(move |hit| {
+        let window = hit.wall.as_secs() / period;
+        let mut counts = counts.lock().unwrap();
+        let n = counts.entry(window).or_default();
+        *n += 1;
+        let throttled = *n > limit;
+        log.lock().unwrap().push((window, throttled));
+        // Whole seconds to the window's end, truncated as the server's clock reads.
+        let reset = ((window + 1) * period - hit.wall.as_secs()).max(1);
+        let headers = vec![
+            ("x-rate-limit", limit.to_string()),
+            (
+                "x-rate-limit-remaining",
+                limit.saturating_sub(*n).to_string(),
+            ),
+            ("ratelimit-reset", reset.to_string()),
+        ];
+        let reply = if throttled {
+            let mut headers = headers;
+            headers.push(("retry-after", reset.to_string()));
+            Reply::Status(429, headers, "{\"error\":\"APIRateLimitExceeded\"}")
+        } else {
+            Reply::Status(200, headers, "{}")
+        };
+        Reply::Late(latency, Box::new(reply))
+    });
+    seen
+}
+
+#[tokio::test]
+async fn a_budget_at_the_vendors_full_limit_stays_within_the_window_its_headers_state() {
+    let v = Vendor::start().await;
+    // Answers take 400 ms, so about two calls are in flight whenever one is answered: the last
+    // calls of a window leave before the answer saying nothing is left comes back.
+    let seen = install_stated_window(&v, 2, 10, Duration::from_millis(400));
+    // Exactly the vendor's limit (10 per 2 s) plus a burst; what the headers say is left, less
+    // the calls in flight, keeps every window at 10.
+    let c = v.client(HostPolicy {
+        calls_per_minute: 300,
+        burst: 5,
+        jitter: Duration::from_millis(5),
+        fixed_window_secs: Some(2),
+        rate_headers: deskmove_http::RateHeaders {
+            limit: "x-rate-limit".into(),
+            remaining: "x-rate-limit-remaining".into(),
+            reset: "ratelimit-reset".into(),
+        },
+        ..fast_policy()
+    });
+    let workers: Vec<_> = (0..8)
+        .map(|w| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                for i in 0..5 {
+                    c.send(c.get(&format!("w{w}/{i}"))).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.unwrap();
+    }
+    let seen = seen.lock().unwrap();
+    let throttled = seen.iter().filter(|(_, t)| *t).count();
+    assert_eq!(throttled, 0, "no call over the stated limit: {seen:?}");
+    assert_eq!(seen.len(), 40);
+    let m = c.metrics();
+    assert_eq!((m.rate_limited, m.vendor_budget_limit), (0, Some(10)));
+    assert!(
+        m.gate_wait > Duration::ZERO,
+        "workers waited for the window"
+    );
+}
+
+#[tokio::test]
+async fn rate_headers_under_other_names_are_not_read() {
+    let v = Vendor::start().await;
+    let seen = install_stated_window(&v, 2, 3, Duration::ZERO);
+    // The default names (`X-RateLimit-*`) are not the ones this vendor sends: its window is
+    // then unknown, and the 429s it answers are ridden out through `Retry-After`.
+    let c = v.client(HostPolicy {
+        calls_per_minute: 6_000,
+        burst: 10,
+        ..fast_policy()
+    });
+    for i in 0..5 {
+        c.send(c.get(&format!("contacts/{i}"))).await.unwrap();
+    }
+    assert!(seen.lock().unwrap().iter().any(|(_, t)| *t));
+    assert_eq!(c.metrics().vendor_budget_left, None);
+}

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use deskmove_core::connector::{
-    BlobRef, ByteStream, Cursor, KindCount, Page, PageSink, Raw, SinkError, SourceScan, StreamSpec,
+    BlobRef, ByteStream, Cursor, Page, PageSink, Raw, SinkError, SourceScan, StreamSpec,
 };
 use deskmove_core::model::AttributeModel;
 use deskmove_core::{Classify, ErrorKind, Problem, Record, RecordKind, Source, SourceKey, Stage};
@@ -386,97 +386,11 @@ impl Source for IntercomSource {
     }
 
     async fn scan(&self) -> Result<SourceScan, IntercomError> {
-        let mut scan = SourceScan::default();
-        let exact = |count| KindCount { count, exact: true };
-        let count = |l: &Listed| l.page.total_count.unwrap_or(l.page.data.len() as u64);
-        let admins = self.api.list("admins", &[]).await?;
-        scan.kinds.insert(
-            RecordKind::Agent,
-            KindCount {
-                count: admins.page.data.len() as u64 + 1,
-                exact: false,
-            },
-        );
-        scan.kinds.insert(
-            RecordKind::Team,
-            exact(self.api.list("teams", &[]).await?.page.data.len() as u64),
-        );
-        scan.kinds.insert(
-            RecordKind::Tag,
-            exact(self.api.list("tags", &[]).await?.page.data.len() as u64),
-        );
-        let mut attributes = 0;
-        for model in ["contact", "company"] {
-            attributes += self
-                .api
-                .list(
-                    "data_attributes",
-                    &[("model", model.into()), ("include_archived", "true".into())],
-                )
-                .await?
-                .page
-                .data
-                .len() as u64;
-        }
-        let conversation_attributes = match self
-            .api
-            .list(
-                "conversations/attributes",
-                &[("include_archived", "true".into())],
-            )
-            .await
-        {
-            Ok(l) => Some(l.page.data.len() as u64),
-            Err(e) if matches!(e.status(), Some(404 | 422)) => None,
-            Err(e) => return Err(e.into()),
+        let settings = crate::scan::ScanSettings {
+            per_page: self.per_page,
+            filtered: !self.filter.is_empty(),
         };
-        attributes += conversation_attributes.unwrap_or(0);
-        scan.kinds
-            .insert(RecordKind::AttributeDefinition, exact(attributes));
-        let contacts = self.api.cursor_page("contacts", 1, None, &[]).await?;
-        scan.kinds
-            .insert(RecordKind::Contact, exact(count(&contacts)));
-        let conversations = self.api.cursor_page("conversations", 1, None, &[]).await?;
-        let tickets = self
-            .api
-            .search_page("tickets/search", updated_after(None), 1, None)
-            .await?;
-        scan.kinds.insert(
-            RecordKind::Conversation,
-            exact(count(&conversations) + count(&tickets)),
-        );
-        // The list hides companies without users (§2); only the scroll sees them all.
-        let companies = self.api.http().send(
-            self.api
-                .http()
-                .post("companies/list")
-                .query(&[("per_page", "1")]),
-        );
-        if let Ok(r) = companies.await
-            && let Ok(l) = decode::<wire::ListPage>("companies/list", r.body())
-        {
-            scan.kinds.insert(
-                RecordKind::Company,
-                KindCount {
-                    count: l.total_count.unwrap_or(0),
-                    exact: false,
-                },
-            );
-        }
-        for (path, kind) in [
-            ("help_center/collections", RecordKind::Collection),
-            ("articles", RecordKind::Article),
-        ] {
-            let l = self.api.numbered_page(path, 1, 1).await?;
-            scan.kinds.insert(kind, exact(count(&l)));
-        }
-        if conversation_attributes.is_none() {
-            scan.notes.push(
-                "This workspace's API has no conversation data attributes route; they are not exported."
-                    .into(),
-            );
-        }
-        Ok(scan)
+        crate::scan::scan(&self.api, &settings).await
     }
 
     async fn extract(

@@ -19,6 +19,7 @@ pub mod extract;
 pub mod files;
 pub mod filter;
 pub mod map;
+pub mod scan;
 pub mod wire;
 
 pub use config::{Filters, SourceConfig};

@@ -250,11 +250,13 @@ impl Tally {
                         Outcome::Updated => counts.updated += 1,
                         Outcome::Skipped => counts.skipped += 1,
                         Outcome::Failed => counts.failed += 1,
+                        // A rollback's removals, reported from its problems.
+                        Outcome::Removed => continue,
                     }
                     let outcome = match e.outcome {
                         Outcome::Skipped => IssueOutcome::Skipped,
                         Outcome::Failed => IssueOutcome::Failed,
-                        Outcome::Loaded | Outcome::Updated => continue,
+                        Outcome::Loaded | Outcome::Updated | Outcome::Removed => continue,
                     };
                     self.issue(Phase::Load, &e.key, outcome);
                 }

@@ -287,7 +287,9 @@ pub(crate) fn prepare_loads(batch: LoadBatch) -> Result<PreparedLoads, StoreErro
                     e.key
                 )));
             }
-            if e.outcome != Outcome::Failed && (e.target_id.is_none() || e.content_hash.is_none()) {
+            if !matches!(e.outcome, Outcome::Failed | Outcome::Removed)
+                && (e.target_id.is_none() || e.content_hash.is_none())
+            {
                 return Err(StoreError::Invalid(format!(
                     "ledger entry for {} is {} without a target id and hash",
                     e.key,

@@ -112,9 +112,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<LedgerEntry>, StoreError>> + Send;
 
     /// Up to `limit` ledger entries of `kind` in the `target` instance that `run` created there
-    /// (last outcome `loaded` by that run or an earlier `loaded` by it, whatever happened since),
-    /// ordered by (system, id), strictly after `after`. Used by rollback, kind by kind in reverse
-    /// load order.
+    /// (last outcome `loaded` by that run or an earlier `loaded` by it, whatever happened since,
+    /// unless a rollback has `removed` it), ordered by (system, id), strictly after `after`. Used
+    /// by rollback, kind by kind in reverse load order.
     fn created_by(
         &self,
         run: RunId,

@@ -175,7 +175,9 @@ pub use deskmove_core::connector::Outcome;
 ///
 /// For [`Outcome::Failed`] the target id and hash may be `None`; a stored id or hash from an
 /// earlier success is then kept, so a failed update never forgets what already exists in the
-/// target. Every other outcome must carry both.
+/// target. [`Outcome::Removed`] (a rollback's) carries neither and clears both, and the
+/// creating run, so [`Store::created_by`](crate::Store::created_by) no longer returns it. Every
+/// other outcome must carry both.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LedgerEntry {
     /// The source record.

@@ -77,14 +77,22 @@ pub async fn count_agents(client: &PoliteClient) -> Result<u64, HttpError> {
 /// Zendesk's pre-signed attachment host (§3.3): downloads are redirected there.
 pub const ZENDESK_FILE_HOSTS: &[&str] = &["*.zdusercontent.com"];
 
-/// The file client: no credentials at all; the account's own host (the first hop of a
-/// `content_url`), Zendesk's pre-signed host and `extra_hosts` (e.g. a sandbox's file host).
+/// The file client for the account's own host (the first hop of a `content_url`), Zendesk's
+/// pre-signed host and `extra_hosts` (e.g. a sandbox's file host).
+///
+/// With `signed_in` (a client of the account's own host), the first hop carries the account's
+/// credentials: with "secure downloads" on, Zendesk answers it only when signed in, with a 302
+/// to a temporary URL (§3.3). That redirect, and every other host, gets no credentials.
 pub fn connect_files(
     base_url: &Url,
     policy: HostPolicy,
     extra_hosts: &[String],
+    signed_in: Option<PoliteClient>,
 ) -> Result<deskmove_http::FileClient, HttpError> {
     let mut b = deskmove_http::FileClient::builder(policy);
+    if let Some(client) = signed_in {
+        b = b.signed_in(client);
+    }
     if let Some(host) = base_url.host_str() {
         b = b.allow_host(match base_url.port() {
             Some(port) => format!("{host}:{port}"),

@@ -24,7 +24,8 @@ email = "admin@yourcompany.example"
 token_env = "ZENDESK_TOKEN"
 # Call budget and retries default to Zendesk's smallest plan (Team: 200 calls/min for the whole
 # account; deskmove uses 180). On a larger plan (Growth and Professional 400, Enterprise 700)
-# raise it, keeping room for your other integrations:
+# raise it, up to the plan's limit: deskmove reads Zendesk's X-Rate-Limit-Remaining and waits
+# for the next minute rather than go over, but keep room for your other integrations:
 # [source.http]
 # calls_per_minute = 600
 "#;
@@ -131,7 +132,8 @@ impl SourceConfig {
         }
         // Builds the credential-less file client: the one place host names are checked.
         let files = SourceOptions::new(self.base_url.clone()).file_policy;
-        if let Err(e) = crate::client::connect_files(&self.base_url, files, &self.file_hosts) {
+        if let Err(e) = crate::client::connect_files(&self.base_url, files, &self.file_hosts, None)
+        {
             problems.push(format!("[source] `file_hosts`: {e}"));
         }
         problems

@@ -9,8 +9,9 @@
 //! come twice (§7.1): they are deduplicated by id. Comments are read per ticket through CBP with
 //! `include_inline_images=true` (§3.2, §7.12); a deleted ticket's comments answer 404 (§7.5), so
 //! deleted tickets are recorded (raw payload and a problem) without asking for them. Files are
-//! downloaded right after their ticket is read, without credentials, following the 302 to the
-//! pre-signed host (§3.3, §7.11). Small lists (groups, fields, macros, ratings, Help Center) are
+//! downloaded right after their ticket is read: the first hop on the account's own host signed
+//! in (as "secure downloads" require), the 302 to the pre-signed host followed without
+//! credentials (§3.3, §7.11). Small lists (groups, fields, macros, ratings, Help Center) are
 //! read whole every run; unchanged records are no-ops in the store.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -250,10 +251,16 @@ impl ZendeskSource {
         let incremental =
             crate::client::connect(&options.base_url, email, options.incremental_policy, token)
                 .map_err(ZendeskError::Setup)?;
+        // The first hop of a download, on the account's own host, signed in (secure downloads,
+        // §3.3) under the files' budget (it serves a file, not an API answer).
+        let first_hops =
+            crate::client::connect(&options.base_url, email, options.file_policy.clone(), token)
+                .map_err(ZendeskError::Setup)?;
         let files = crate::client::connect_files(
             &options.base_url,
             options.file_policy,
             &options.file_hosts,
+            Some(first_hops),
         )
         .map_err(ZendeskError::Setup)?;
         let phones = PhoneNormalizer::new(options.phone_region.as_deref())
@@ -938,6 +945,7 @@ impl ZendeskSource {
             .collect();
         self.learn_roles(authors).await?;
         let roles = self.roles.lock().map(|r| r.clone()).unwrap_or_default();
+        let (mut attachments, mut downloads) = (Vec::new(), Vec::new());
         for (t, r) in tickets {
             let t_key = key(RecordKind::Conversation, t.id);
             page.raw.push(raw_of(&t_key, r));
@@ -959,21 +967,20 @@ impl ZendeskSource {
             push_tags(&mut page, &mut tags, &t.tags);
             page.records.push(Record::Conversation(conversation));
             for (n, (c, raw)) in list.iter().enumerate() {
-                let mut mapped = map::comment(c, &t_key, |u| roles.get(&u).copied(), n == 0);
+                let mapped = map::comment(c, &t_key, |u| roles.get(&u).copied(), n == 0);
                 page.raw.push(raw_of(&mapped.message.key, raw));
-                self.fetch_files(
-                    &mut mapped.attachments,
-                    &mapped.downloads,
-                    &mut mapped.problems,
-                    out,
-                )
-                .await?;
                 page.records.push(Record::Message(mapped.message));
-                page.records
-                    .extend(mapped.attachments.into_iter().map(Record::Attachment));
+                attachments.extend(mapped.attachments);
+                downloads.extend(mapped.downloads);
                 page.problems.extend(mapped.problems);
             }
         }
+        // The files of all these tickets at once: downloads of one comment at a time would keep
+        // the next tickets' comments (the account's budget) waiting on them.
+        self.fetch_files(&mut attachments, &downloads, &mut page.problems, out)
+            .await?;
+        page.records
+            .extend(attachments.into_iter().map(Record::Attachment));
         Ok(page)
     }
 
@@ -1064,7 +1071,7 @@ impl ZendeskSource {
                     format!(
                         "the file host refused the file (HTTP {status}: {why}); its name, type and size are kept{}",
                         if status == 401 {
-                            " (with \"secure downloads\" on, Zendesk wants credentials for files, which deskmove never sends to a file URL)"
+                            " (with \"secure downloads\" on, Zendesk wants the account's credentials for files and refused these: check the token's user may read this ticket)"
                         } else {
                             ""
                         }

@@ -14,7 +14,7 @@ pub mod wire;
 
 pub use config::SourceConfig;
 use deskmove_core::Registration;
-use deskmove_http::HostPolicy;
+use deskmove_http::{HostPolicy, RateHeaders};
 pub use extract::{SourceOptions, ZendeskError, ZendeskSource};
 
 /// The connector's name in `deskmove.toml`, on the command line and in source keys.
@@ -51,12 +51,27 @@ pub const INCREMENTAL_CALLS_PER_MINUTE: u32 = 10;
 /// integrations; Enterprise users may raise `calls_per_minute` to about 630 in `[source.http]`.
 /// Zendesk counts per minute (`ratelimit-reset` is seconds to the minute's end) and some 429s
 /// carry no `Retry-After` (§1.4), so a bare 429 waits for the next minute.
+///
+/// Every answer states the account's window (§1.4: `X-Rate-Limit: 700`,
+/// `X-Rate-Limit-Remaining: 699` on all, `ratelimit-reset: 41` on list endpoints): the client
+/// keeps within what is left, so a budget raised to the plan's full limit draws no 429.
 pub fn host_policy() -> HostPolicy {
     HostPolicy {
         calls_per_minute: 180,
         burst: 10,
         fixed_window_secs: Some(60),
+        rate_headers: rate_headers(),
         ..HostPolicy::default()
+    }
+}
+
+/// The headers Zendesk states the account's window in (§1.4). Where `ratelimit-reset` is
+/// missing (endpoints other than lists), the window ends at the minute's end.
+pub fn rate_headers() -> RateHeaders {
+    RateHeaders {
+        limit: "x-rate-limit".into(),
+        remaining: "x-rate-limit-remaining".into(),
+        reset: "ratelimit-reset".into(),
     }
 }
 

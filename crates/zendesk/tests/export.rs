@@ -206,3 +206,32 @@ async fn the_default_budgets_stay_under_zendesks_limits() {
     assert_eq!(throttled, 0);
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secure_downloads_sign_in_on_the_first_hop_only() {
+    // With secure downloads, a `content_url` answers only with the account's credentials, 302 to
+    // the pre-signed host (research §3.3): every file arrives, and the file host never sees a
+    // credential.
+    let sandbox = support::sandbox(SandboxArgs {
+        secure_downloads: true,
+        ..unlimited(30, 20)
+    })
+    .await;
+    export_and_compare(&sandbox, 10, Pace::Unlimited).await;
+    let files = sandbox.file_stats();
+    assert!(
+        files.values().map(|s| s.calls).sum::<u64>() > 0,
+        "the files came from the pre-signed host"
+    );
+    assert!(sandbox.leaked_credentials().is_empty());
+    let stats = sandbox.stats();
+    let first_hops = stats
+        .iter()
+        .filter(|(route, _)| route.contains("/attachments/token/"));
+    let (hops, refused) = first_hops.fold((0, 0), |(n, r), (_, s)| {
+        (n + s.calls, r + s.statuses.get(&401).copied().unwrap_or(0))
+    });
+    assert!(hops > 0, "downloads started on the account's host");
+    assert_eq!(refused, 0, "every first hop was signed in");
+    sandbox.shutdown().await;
+}

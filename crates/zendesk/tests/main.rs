@@ -2,4 +2,5 @@
 
 mod export;
 mod oracle;
+mod pacing;
 mod support;

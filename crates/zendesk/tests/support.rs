@@ -42,6 +42,10 @@ pub enum Pace {
     /// The account budget unlimited, the incremental one over Zendesk's 10/min, so the
     /// sandbox's incremental bucket answers 429s the source must ride out.
     OverIncremental,
+    /// The account budget at exactly this many calls per minute (a plan's full limit), with
+    /// this burst; the incremental one unlimited; tickets committed a quarter of an export
+    /// page at a time, as the real export does (so comments are read ahead while files arrive).
+    Plan { per_minute: u32, burst: u32 },
 }
 
 /// The source pointed at `sandbox` (Basic `email/token`), its file host allowed.
@@ -65,6 +69,12 @@ pub fn source(sandbox: &RunningSandbox, page: u32, pace: Pace) -> ZendeskSource 
             fast(&mut options.policy);
             options.incremental_policy.calls_per_minute = 60;
             options.incremental_policy.burst = 5;
+        }
+        Pace::Plan { per_minute, burst } => {
+            options.policy.calls_per_minute = per_minute;
+            options.policy.burst = burst;
+            fast(&mut options.incremental_policy);
+            options.tickets_per_commit = (page as usize / 4).max(1);
         }
     }
     for p in [

@@ -31,10 +31,12 @@ pub struct Upload {
     pub file_name: String,
     /// The part's MIME type.
     pub content_type: String,
-    /// How many bytes it had (they are not kept).
+    /// How many bytes it had.
     pub byte_size: u64,
     /// ActiveStorage's `checksum`: the base64 MD5 of the bytes.
     pub checksum: String,
+    /// The bytes, served back at the attachment's `data_url`.
+    pub bytes: bytes::Bytes,
 }
 
 /// The parameters `Messages::MessageBuilder` reads (`app/builders/messages/message_builder.rb`).
@@ -174,6 +176,7 @@ impl Database {
                 content_type: a.content_type.clone(),
                 byte_size: a.byte_size,
                 checksum: a.checksum.clone(),
+                bytes: a.bytes.clone(),
             });
         }
         let id = self.next_id("messages");

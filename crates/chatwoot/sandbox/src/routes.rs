@@ -259,6 +259,10 @@ pub fn router(app: Arc<AppState>) -> Router {
         .nest("/api/v1/accounts/{account_id}", account)
         .route("/api/v1/accounts/{account_id}/", get(accounts::show))
         .route("/api/v1/profile", get(accounts::profile))
+        .route(
+            "/rails/active_storage/blobs/{id}/{name}",
+            get(uploads::attachment_file),
+        )
         .nest("/platform/api/v1", platform)
         .merge(inspect::router())
         .fallback(not_found)

@@ -46,6 +46,7 @@ use url::Url;
 
 use crate::mapping::Mapping;
 use client::Api;
+pub(crate) use conversations::channel as conversation_channel;
 use session::Session;
 
 /// What the API path needs besides the address and the token.

@@ -179,12 +179,23 @@ pub async fn load_phase(
     target: &ImportTarget,
     run: RunId,
 ) -> Result<LoadReport, (String, String)> {
+    load_phase_chosen(store, blobs, target, run, None).await
+}
+
+/// [`load_phase`] of only what `chosen` takes, when given.
+pub async fn load_phase_chosen(
+    store: &SqliteStore,
+    blobs: &BlobStore,
+    target: &ImportTarget,
+    run: RunId,
+    chosen: Option<deskmove_engine::Chosen>,
+) -> Result<LoadReport, (String, String)> {
     let progress = LoadProgress::new(Phase::Load);
     let engine = Engine::new(store, blobs).with_observer(&progress);
     // Dropping the phase mid-batch is safe: the target is idempotent and the ledger commits
     // each batch whole.
     let outcome = tokio::select! {
-        result = target.load(&engine, run) => Some(result),
+        result = target.load_chosen(&engine, run, chosen) => Some(result),
         _ = tokio::signal::ctrl_c() => None,
     };
     progress.finish();

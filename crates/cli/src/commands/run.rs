@@ -11,11 +11,15 @@ use deskmove_engine::Engine;
 use deskmove_store::{NewRun, RunId, RunStatus, Store};
 use serde::Serialize;
 
-use crate::EXIT_PROBLEMS;
+use deskmove_core::RecordKind;
+use deskmove_core::model::ConversationState;
+use deskmove_engine::Selection;
+
 use crate::commands::import::{self, LoadOutput};
 use crate::config::Config;
 use crate::progress::{StderrProgress, plural};
 use crate::workspace::{self, ReportFiles, Stopped, chain};
+use crate::{EXIT_PROBLEMS, UsageError};
 
 /// Arguments of `deskmove run`.
 #[derive(Debug, clap::Args)]
@@ -25,7 +29,23 @@ target's safety check first (a refusal exits 2 and nothing is read or written), 
 stream of the source into the staging store, then every staged record into the target.
 
 Re-running is the delta top-up: only what changed at the source is fetched, only what changed
-is written. `deskmove rollback` removes what runs created.")]
+is written. `deskmove rollback` removes what runs created.
+
+Choosing what loads (everything is still exported; what is not chosen stays staged, and a
+later run loads it without loading anything twice):
+  --sample 50                 50 conversations spread over the lengths, for a batch test
+  --closed-before 2024-06-01  the initial run of a cutover: conversations closed before the
+                              date; a later plain `deskmove run` moves the rest and what changed
+  --created-after/--created-before/--updated-after/--updated-before DATE, --state, --channel,
+  --closed-older-than DAYS    the filters, over the staged conversations
+Dates are a day (2024-06-01, midnight UTC) or a time with its offset (2024-06-01T09:00:00Z).
+A chosen conversation brings its messages, files and contacts; the directory (agents, teams,
+labels, attributes, companies, macros) always loads whole; help-center articles wait for a run
+without a selection.
+
+`--only attachments` loads only files (every file not in the target yet, or whose bytes
+changed). `--only attribution` needs the database path: the Chatwoot API cannot re-author a
+message.")]
 pub struct RunArgs {
     /// Go ahead even when the target's safety check refuses (its reasons are still printed).
     #[arg(long)]
@@ -33,6 +53,107 @@ pub struct RunArgs {
     /// Print one JSON document on stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Load only N conversations, spread over the length distribution (shortest to longest).
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+    /// Load only conversations closed before DATE (the initial run of a cutover).
+    #[arg(long, value_name = "DATE")]
+    pub closed_before: Option<String>,
+    /// Load only conversations closed more than DAYS days ago.
+    #[arg(long, value_name = "DAYS", conflicts_with = "closed_before")]
+    pub closed_older_than: Option<u32>,
+    /// Load only conversations created at or after DATE.
+    #[arg(long, value_name = "DATE")]
+    pub created_after: Option<String>,
+    /// Load only conversations created before DATE.
+    #[arg(long, value_name = "DATE")]
+    pub created_before: Option<String>,
+    /// Load only conversations last changed at or after DATE.
+    #[arg(long, value_name = "DATE")]
+    pub updated_after: Option<String>,
+    /// Load only conversations last changed before DATE.
+    #[arg(long, value_name = "DATE")]
+    pub updated_before: Option<String>,
+    /// Load only conversations in these states (open, closed, snoozed, pending).
+    #[arg(long = "state", value_name = "STATE", value_delimiter = ',')]
+    pub states: Vec<String>,
+    /// Load only conversations from these channels, as the source names them (email, ...).
+    #[arg(long = "channel", value_name = "CHANNEL", value_delimiter = ',')]
+    pub channels: Vec<String>,
+    /// Re-sync one aspect: `attachments` (files only) or `attribution` (authors; database
+    /// path only).
+    #[arg(long, value_name = "ASPECT", value_parser = ["attachments", "attribution", "labels", "states"])]
+    pub only: Option<String>,
+}
+
+/// The load selection the flags describe; a bad date or state is a usage error naming the flag.
+fn selection(args: &RunArgs) -> Result<Selection, UsageError> {
+    let date = |flag: &str, v: &Option<String>| -> Result<Option<i64>, UsageError> {
+        v.as_deref().map(|t| read_date(flag, t)).transpose()
+    };
+    let states = args
+        .states
+        .iter()
+        .map(|s| match s.trim() {
+            "open" => Ok(ConversationState::Open),
+            "closed" => Ok(ConversationState::Closed),
+            "snoozed" => Ok(ConversationState::Snoozed),
+            "pending" => Ok(ConversationState::Pending),
+            other => Err(UsageError(format!(
+                "--state {other}: the states are open, closed, snoozed and pending"
+            ))),
+        })
+        .collect::<Result<_, _>>()?;
+    let closed_before = match (
+        date("--closed-before", &args.closed_before)?,
+        args.closed_older_than,
+    ) {
+        (Some(t), _) => Some(t),
+        (None, Some(days)) => Some(jiff::Timestamp::now().as_second() - i64::from(days) * 86_400),
+        (None, None) => None,
+    };
+    if args.sample == Some(0) {
+        return Err(UsageError("--sample needs at least 1 conversation".into()));
+    }
+    Ok(Selection {
+        created_after: date("--created-after", &args.created_after)?,
+        created_before: date("--created-before", &args.created_before)?,
+        updated_after: date("--updated-after", &args.updated_after)?,
+        updated_before: date("--updated-before", &args.updated_before)?,
+        states,
+        channels: args.channels.iter().map(|c| c.trim().to_owned()).collect(),
+        closed_before,
+        sample: args.sample,
+        kinds: match args.only.as_deref() {
+            Some("attachments") => vec![RecordKind::Attachment],
+            _ => Vec::new(),
+        },
+    })
+}
+
+/// A day (`2024-01-31`, midnight UTC) or a time with its offset, as UNIX seconds.
+fn read_date(flag: &str, text: &str) -> Result<i64, UsageError> {
+    if let Ok(day) = text.trim().parse::<jiff::civil::Date>() {
+        return day
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp().as_second())
+            .map_err(|e| UsageError(format!("{flag} {text}: {e}")));
+    }
+    text.trim()
+        .parse::<jiff::Timestamp>()
+        .map(|t| t.as_second())
+        .map_err(|e| {
+            UsageError(format!(
+                "{flag} {text}: {e}; write a day like 2024-01-31 or a time like 2024-01-31T09:00:00Z"
+            ))
+        })
+}
+
+/// What the selection chose, for the summary.
+#[derive(Debug, Serialize)]
+struct SelectionLine {
+    conversations: usize,
+    left_out: u64,
 }
 
 /// The export half's totals.
@@ -54,11 +175,30 @@ struct RunOutput {
     import: LoadOutput,
     #[serde(skip_serializing_if = "Option::is_none")]
     report: Option<ReportFiles>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    selection: Option<SelectionLine>,
 }
 
 /// Runs the command; `Ok` holds 0, or 3 when problems were recorded in either half.
 pub async fn run(dir: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(dir)?;
+    let selection = selection(args)?;
+    // Refused before anything is read or written, the preflight included.
+    match args.only.as_deref() {
+        Some("attribution") if config.target.needs_token() => {
+            return Err(UsageError(
+                "--only attribution: the Chatwoot API cannot re-author a message (every message is the token user's); use path = \"postgres\" in [target] to write original authors. Nothing was written.".into(),
+            )
+            .into());
+        }
+        Some(aspect @ ("attribution" | "labels" | "states")) => {
+            return Err(UsageError(format!(
+                "--only {aspect} is not supported yet; a plain `deskmove run` updates what an edited mapping.toml changed. Nothing was written."
+            ))
+            .into());
+        }
+        _ => {}
+    }
     let connector = config.source.connector();
     // Every setting and token is checked before anything is touched.
     let source = if config.source.needs_token() {
@@ -98,7 +238,19 @@ pub async fn run(dir: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
                 .to_owned(),
         )),
     };
+    let mut chosen_line = None;
     let loaded = match &extracted {
+        Ok(_) if !selection.is_empty() => {
+            let engine = Engine::new(&store, &blobs);
+            let chosen = engine.choose(&selection).await?;
+            if selection.picks_conversations() {
+                chosen_line = Some(SelectionLine {
+                    conversations: chosen.conversations(),
+                    left_out: chosen.left_out,
+                });
+            }
+            Some(import::load_phase_chosen(&store, &blobs, &target, run, Some(chosen)).await)
+        }
         Ok(_) => Some(import::load_phase(&store, &blobs, &target, run).await),
         Err(_) => None,
     };
@@ -143,6 +295,7 @@ pub async fn run(dir: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
         },
         import: LoadOutput::new(preflight, &loaded),
         report,
+        selection: chosen_line,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&output)?);
@@ -169,6 +322,14 @@ fn render(out: &RunOutput) -> String {
         plural(out.export.files, "file"),
         plural(out.export.problems, "problem")
     );
+    if let Some(sel) = &out.selection {
+        let _ = writeln!(
+            s,
+            "\nSelection: {} chosen; {} left staged for a later run.",
+            plural(sel.conversations as u64, "conversation"),
+            sel.left_out
+        );
+    }
     let _ = writeln!(s, "\nImport:");
     import::render_load(&mut s, &out.import);
     import::render_report(&mut s, out.report.as_ref());

@@ -1,20 +1,24 @@
 //! `deskmove verify`: reconciles the staging store with the target. Per kind: how many records
 //! are staged, how many the ledger says are in the target, and how many the target itself
 //! returns when asked for them (`Target::read_back`), naming every record the ledger expects
-//! and the target no longer has. Read-only in both places.
+//! and the target no longer has. Then a deep comparison of a sample of conversations (the
+//! engine's `verify_deep`): messages, order, kinds, authors, bodies, file bytes, state and
+//! labels. Read-only in the target; in the store it only records its findings as a `verify`
+//! run, for the run's report.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use deskmove_core::{RecordKind, SourceKey, TargetRef};
-use deskmove_store::{Outcome, SqliteStore, Store};
+use deskmove_core::{ErrorKind, Problem, RecordKind, SourceKey, Stage, TargetRef};
+use deskmove_engine::{DEFAULT_SAMPLE, DeepReport, Engine, VerifyOptions};
+use deskmove_store::{LoadBatch, NewRun, Outcome, RunStatus, SqliteStore, Store};
 use serde::Serialize;
 
 use crate::config::Config;
 use crate::registry::ImportTarget;
-use crate::workspace;
+use crate::workspace::{self, ReportFiles};
 use crate::{EXIT_PROBLEMS, progress::plural};
 
 /// Ledger entries read, and refs read back, at once.
@@ -26,9 +30,20 @@ const NAMED: usize = 50;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 For every record kind: staged (in the staging store), loaded (the ledger says the target has
-it) and found (the target returned it when asked). Exits 3 and names each record the target
-should hold and does not (deleted by hand, or lost); writes nothing anywhere.")]
+it) and found (the target returned it when asked). Then a sample of conversations (200, spread
+evenly, the same each time; --all for every one) is read back from the target and compared
+with what was staged: each message (missing, extra, order, kind, author, body), each file's
+bytes, the state and the labels — what the load path keeps. Conversations the source truncated
+are listed, not counted as differences. Exits 3 naming each difference (source id, target id,
+what differs). Changes nothing in the target; the findings are the run's report,
+reports/run-<id>/report.html.")]
 pub struct VerifyArgs {
+    /// How many conversations to compare in depth.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SAMPLE, conflicts_with = "all")]
+    pub sample: usize,
+    /// Compare every conversation in depth.
+    #[arg(long)]
+    pub all: bool,
     /// Print one JSON document on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -91,7 +106,7 @@ pub async fn reconcile(
             after = Some(last.key.clone());
             let refs: Vec<TargetRef> = page
                 .iter()
-                .filter(|e| e.outcome != Outcome::Failed)
+                .filter(|e| !matches!(e.outcome, Outcome::Failed | Outcome::Removed))
                 .filter_map(|e| {
                     e.target_id.as_ref().map(|id| TargetRef {
                         key: e.key.clone(),
@@ -129,29 +144,125 @@ pub async fn reconcile(
 /// What `--json` prints.
 #[derive(Debug, Serialize)]
 struct VerifyOutput {
+    /// This verify's run (its report), when it could be recorded.
+    run: Option<deskmove_store::RunId>,
     target: String,
     ok: bool,
     kinds: Vec<KindCheck>,
+    deep: DeepReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<ReportFiles>,
 }
 
-/// Runs the command; `Ok` holds 0, or 3 when the target lacks records the ledger expects.
+/// The findings as `verify`-stage problems, one per difference, on the record concerned.
+fn findings(deep: &DeepReport) -> Vec<Problem> {
+    let mut out: Vec<Problem> = deep
+        .mismatches
+        .iter()
+        .map(|m| {
+            Problem::new(
+                m.record.clone().unwrap_or_else(|| m.conversation.clone()),
+                Stage::Verify,
+                ErrorKind::NotFound,
+                m.what.as_str(),
+                format!(
+                    "conversation {} (target {}): {}",
+                    m.conversation, m.target_id, m.detail
+                ),
+            )
+        })
+        .collect();
+    out.extend(deep.unresolved.iter().map(|u| {
+        Problem::new(
+            u.conversation.clone(),
+            Stage::Verify,
+            ErrorKind::NotFound,
+            "conversation_unresolved",
+            format!("no target conversation: {}", u.detail),
+        )
+    }));
+    out
+}
+
+/// Records the findings as a `verify` run and writes its report.
+async fn record(
+    store: &SqliteStore,
+    dir: &Path,
+    config: &Config,
+    target: &ImportTarget,
+    deep: &DeepReport,
+    ok: bool,
+) -> anyhow::Result<(deskmove_store::RunId, Option<ReportFiles>)> {
+    let run = store
+        .start_run(NewRun {
+            command: "verify".into(),
+            source_system: None,
+            target_system: Some(config.target.connector().name().to_owned()),
+            target: Some(target.instance()),
+            started_at: jiff::Timestamp::now(),
+        })
+        .await?;
+    let problems = findings(deep);
+    if !problems.is_empty() {
+        store
+            .put_loads(LoadBatch {
+                run,
+                entries: Vec::new(),
+                problems,
+            })
+            .await?;
+    }
+    let status = if ok {
+        RunStatus::Succeeded
+    } else {
+        RunStatus::CompletedWithProblems
+    };
+    store
+        .finish_run(run, status, jiff::Timestamp::now())
+        .await?;
+    let report = workspace::write_report(store, dir, run, Some(&target.fidelity())).await;
+    Ok((run, report))
+}
+
+/// Runs the command; `Ok` holds 0, or 3 when the target lacks records the ledger expects or a
+/// compared conversation differs.
 pub async fn run(dir: &Path, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(dir)?;
     let store = workspace::open_store(dir, &config, false)?;
     let blobs = workspace::open_blobs(dir, &config)?;
     let target = workspace::import_target(dir, &config, &blobs, false)?;
     let kinds = reconcile(&store, &target).await?;
+    let engine = Engine::new(&store, &blobs);
+    let options = VerifyOptions {
+        sample: (!args.all).then_some(args.sample),
+    };
+    let deep = target.verify_deep(&engine, options).await?;
+    let ok = !kinds.iter().any(KindCheck::mismatch) && deep.ok();
+    let (run, report) = match record(&store, dir, &config, &target, &deep, ok).await {
+        Ok((run, report)) => (Some(run), report),
+        Err(e) => {
+            eprintln!("warning: the findings could not be recorded: {e:#}");
+            (None, None)
+        }
+    };
     store.close()?;
     let output = VerifyOutput {
+        run,
         target: target.instance().to_string(),
-        ok: !kinds.iter().any(KindCheck::mismatch),
+        ok,
         kinds,
+        deep,
+        report,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&output)?);
     } else {
         let mut s = format!("Verified {}:\n", output.target);
         render(&mut s, &output.kinds);
+        render_deep(&mut s, &output.deep);
+        if let Some(files) = &output.report {
+            let _ = writeln!(s, "\nReport: {}", files.html.display());
+        }
         print!("{s}");
     }
     Ok(if output.ok {
@@ -196,5 +307,64 @@ pub fn render(s: &mut String, kinds: &[KindCheck]) {
             s,
             "\nEvery record the ledger says was loaded is in the target."
         );
+    }
+}
+
+/// The deep comparison: what was compared, then every difference, unresolved and truncated
+/// conversation.
+pub fn render_deep(s: &mut String, deep: &DeepReport) {
+    let _ = writeln!(
+        s,
+        "\nCompared in depth: {} of {} ({}, {}).",
+        plural(deep.compared, "conversation"),
+        deep.conversations,
+        plural(deep.messages_compared, "message"),
+        plural(deep.attachments_compared, "file"),
+    );
+    if !deep.mismatches.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{} found:",
+            plural(deep.mismatches.len() as u64, "difference")
+        );
+        for m in &deep.mismatches {
+            let _ = write!(
+                s,
+                "  {:<20} {} (target {})",
+                m.what.as_str(),
+                m.conversation,
+                m.target_id
+            );
+            if let Some(r) = &m.record {
+                let _ = write!(s, " {r}");
+                if let Some(id) = &m.record_target_id {
+                    let _ = write!(s, " (target {id})");
+                }
+            }
+            let _ = writeln!(s, ": {}", m.detail);
+        }
+    }
+    if !deep.unresolved.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{} with no target conversation:",
+            plural(deep.unresolved.len() as u64, "staged conversation")
+        );
+        for u in &deep.unresolved {
+            let _ = writeln!(s, "  {}: {}", u.conversation, u.detail);
+        }
+    }
+    if !deep.truncated.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n{} the source returned only in part (not differences):",
+            plural(deep.truncated.len() as u64, "conversation")
+        );
+        for t in &deep.truncated {
+            let _ = writeln!(s, "  {}: {}", t.conversation, t.reason);
+        }
+    }
+    if deep.ok() {
+        let _ = writeln!(s, "Every compared conversation matches what was staged.");
     }
 }

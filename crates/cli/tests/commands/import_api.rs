@@ -34,6 +34,7 @@ fn export_import_rerun_and_rollback_through_the_chatwoot_api() {
         // A self-hosted install with a raised limit, so the test does not wait on windows.
         let target = Chatwoot::start(ChatwootArgs {
             rate_limit: 30_000,
+            message_limit: 0,
             ..ChatwootArgs::default()
         })
         .await
@@ -57,6 +58,9 @@ base_url = "{target_url}"
 account_id = {account}
 path = "api"
 token_env = "{TARGET_TOKEN_ENV}"
+# The sandbox runs with the per-conversation message guard off, so one import writes every
+# message and `verify` (which compares messages in depth) finds them all.
+conversation_message_limit = 0
 http = {{ calls_per_minute = 27000 }}
 "#,
             source_url = source.base_url(),

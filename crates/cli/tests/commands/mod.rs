@@ -8,6 +8,12 @@ mod export_kill_zendesk;
 mod import;
 mod import_api;
 mod import_kill;
+mod import_kill_api;
+mod map;
+mod run_flags;
+mod scan;
+mod verify;
+mod zendesk_to_chatwoot;
 
 use crate::util::{Dir, field, start_sandbox};
 

@@ -179,7 +179,7 @@ impl<P: PageSink> PageSink for FaultSink<'_, P> {
     }
 
     async fn blob(
-        &mut self,
+        &self,
         body: ByteStream,
         content_type: Option<&str>,
     ) -> Result<BlobRef, SinkError> {

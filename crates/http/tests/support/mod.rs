@@ -36,6 +36,8 @@ pub enum Reply {
     CutMidBody,
     /// Send headers, then drop the connection before any body byte.
     DropAfterHeaders,
+    /// The reply (decided when the call arrives) sent only after this long: network latency.
+    Late(Duration, Box<Reply>),
 }
 
 /// What the server saw of one call.
@@ -134,6 +136,7 @@ pub fn fast_policy() -> HostPolicy {
         backoff_max: Duration::from_millis(100),
         fixed_window_secs: None,
         max_server_wait: Duration::from_secs(30),
+        rate_headers: Default::default(),
     }
 }
 
@@ -161,6 +164,10 @@ async fn handle(
 
 async fn render(reply: Reply) -> Response {
     match reply {
+        Reply::Late(wait, reply) => {
+            tokio::time::sleep(wait).await;
+            Box::pin(render(*reply)).await
+        }
         Reply::Status(code, headers, body) => {
             let mut r = Response::builder().status(StatusCode::from_u16(code).unwrap());
             for (k, val) in headers {

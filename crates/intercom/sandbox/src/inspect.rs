@@ -1,7 +1,8 @@
 //! Unauthenticated, loopback-only inspection endpoints for tests, benchmarks and the SDK
 //! conformance run: the world's totals as an Intercom export must see them
 //! (`GET /__sandbox/expected`), call statistics and leaked credentials (`GET /__sandbox/stats`),
-//! and moving the world's clock from another process (`POST /__sandbox/advance?ticks=N`).
+//! moving the world's clock from another process (`POST /__sandbox/advance?ticks=N`, or the
+//! sandbox's wall clock with `?secs=N`), and what clients wrote (`GET /__sandbox/dump`).
 //!
 //! The world counts in neutral words; the expected totals are in Intercom's (admins,
 //! `data_attributes`) and say what Intercom lets an export see: current teammates only,
@@ -163,15 +164,27 @@ pub(crate) async fn get_stats(State(s): State<Arc<AppState>>) -> Response {
 #[derive(Debug, Deserialize)]
 pub(crate) struct AdvanceQuery {
     ticks: Option<u64>,
+    /// Seconds to move the sandbox's wall clock (search lag, URL expiry) instead of the world.
+    secs: Option<u64>,
 }
 
 pub(crate) async fn post_advance(
     State(s): State<Arc<AppState>>,
     Query(q): Query<AdvanceQuery>,
 ) -> Response {
+    if let Some(secs) = q.secs {
+        s.clock.advance(std::time::Duration::from_secs(secs));
+        return respond::json(StatusCode::OK, json!({"now": s.clock.now_secs()}));
+    }
     let epoch = s.world.advance(q.ticks.unwrap_or(1));
     respond::json(
         StatusCode::OK,
         json!({"epoch": epoch, "world_now": s.world.view().now()}),
     )
+}
+
+/// `GET /__sandbox/dump`: everything written so far, with the notification log.
+pub(crate) async fn get_dump(State(s): State<Arc<AppState>>) -> Response {
+    let store = s.written.lock();
+    respond::json(StatusCode::OK, crate::written::dump::dump(&store))
 }

@@ -12,12 +12,18 @@
 //! `wire` (typed conversation shapes), `plaintext` (`display_as=plaintext`) and `respond` (JSON
 //! answers).
 //!
+//! The write side — Intercom as a migration target — keeps what clients write beside the world
+//! (`written`), checks each request with the shapes of the `Intercom-Version` it names
+//! (`version`, `body`), answers in the same shapes as the reads, and logs every delivery the
+//! real Intercom would make to a customer (`written::notify`); `GET /__sandbox/dump` shows it all.
+//!
 //! The world speaks vendor-neutral words; what is Intercom's — admins, `data_attributes`, the
 //! Operator (Fin), the 500-part retrieval cap — is decided here, in rendering and `inspect`.
 #![deny(missing_docs)]
 
 mod args;
 mod auth;
+mod body;
 mod derived;
 mod error;
 mod files;
@@ -31,7 +37,9 @@ mod routes;
 mod search;
 mod search_page;
 mod state;
+mod version;
 mod wire;
+mod written;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -8,6 +8,14 @@ pub(crate) mod directory;
 pub(crate) mod help_center;
 pub(crate) mod macros;
 pub(crate) mod tickets;
+pub(crate) mod write_contacts;
+pub(crate) mod write_conversations;
+pub(crate) mod write_directory;
+pub(crate) mod write_help_center;
+pub(crate) mod write_replies;
+pub(crate) mod write_support;
+pub(crate) mod write_tickets;
+pub(crate) mod writes;
 
 use std::sync::Arc;
 
@@ -97,13 +105,15 @@ pub(crate) fn router(state: Arc<AppState>, faults: Arc<FaultInjector>) -> Router
         .route(
             "/help_center/help_centers/{help_center_id}",
             get(help_center::help_center),
-        )
+        );
+    let api = writes::add(api)
         .fallback(|| async { StatusCode::NOT_FOUND })
         .with_state(state.clone());
     let inspection = Router::new()
         .route("/__sandbox/expected", get(inspect::get_expected))
         .route("/__sandbox/stats", get(inspect::get_stats))
         .route("/__sandbox/advance", post(inspect::post_advance))
+        .route("/__sandbox/dump", get(inspect::get_dump))
         .with_state(state.clone());
     with_faults(api, faults)
         .merge(inspection)

@@ -9,6 +9,7 @@ use deskmove_synth::World;
 
 use crate::files::{LeakedCredential, Signer};
 use crate::inspect::PartCapTotals;
+use crate::written::Written;
 
 /// One open companies scroll (Intercom allows one per app).
 #[derive(Debug, Clone)]
@@ -45,6 +46,8 @@ pub(crate) struct AppState {
     pub(crate) part_cap_totals: Mutex<Option<(u64, PartCapTotals)>>,
     /// Every API request as `METHOD /path?query`, in arrival order, when `--log-requests`.
     pub(crate) requests: Mutex<Option<Vec<String>>>,
+    /// What clients wrote (`written`), beside the read-only world.
+    pub(crate) written: Written,
 }
 
 impl std::fmt::Debug for AppState {
@@ -80,6 +83,7 @@ impl AppState {
             searches: Mutex::new(VecDeque::new()),
             part_cap_totals: Mutex::new(None),
             requests: Mutex::new(None),
+            written: Written::default(),
         }
     }
 

@@ -18,3 +18,11 @@ mod limits;
 mod routes;
 // The search query language.
 mod search;
+// The write side: contacts, conversations and replies, companies/tags/attributes/help center,
+// tickets, outbound messages and the notification log.
+mod write_contacts;
+mod write_conversations;
+mod write_directory;
+mod write_tickets;
+// The write routes' requests (2.14 and 2.16) and responses against the specs (ignored without them).
+mod write_conformance;

@@ -650,6 +650,15 @@ pub fn thread(c: &wire::Conversation, kind: ThreadKind, cx: &Context<'_>) -> Thr
         .as_ref()
         .and_then(|s| s.count_conversation_parts);
     let mut extra = c.extra.clone();
+    // The channel it came in by (`source.type`), where load paths and `run --channel` read it.
+    if let Some(channel) = c
+        .source
+        .as_ref()
+        .and_then(|s| s.extra.get("type"))
+        .and_then(Value::as_str)
+    {
+        extra.insert("channel".into(), json!(channel));
+    }
     // The 500-part cap (§2): fewer parts than the statistics count means the oldest are gone.
     if let Some(total) = told
         && total > parts.len() as u64

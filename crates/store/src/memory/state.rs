@@ -142,9 +142,15 @@ impl State {
                 run,
                 created_run: None,
             });
-            // A failed attempt keeps what an earlier success recorded.
-            slot.target_id = e.target_id.or(slot.target_id.take());
-            slot.content_hash = e.content_hash.or(slot.content_hash.take());
+            // A failed attempt keeps what an earlier success recorded; a removal forgets it.
+            if e.outcome == Outcome::Removed {
+                slot.target_id = None;
+                slot.content_hash = None;
+                slot.created_run = None;
+            } else {
+                slot.target_id = e.target_id.or(slot.target_id.take());
+                slot.content_hash = e.content_hash.or(slot.content_hash.take());
+            }
             slot.outcome = e.outcome;
             slot.run = run;
             if e.outcome == Outcome::Loaded {
@@ -226,10 +232,10 @@ impl State {
             let (mut loaded, mut failed) = (0, 0);
             for ((_, key), row) in &self.ledger {
                 if key.0 == k {
-                    if row.outcome == Outcome::Failed {
-                        failed += 1;
-                    } else {
-                        loaded += 1;
+                    match row.outcome {
+                        Outcome::Failed => failed += 1,
+                        Outcome::Removed => {}
+                        _ => loaded += 1,
                     }
                 }
             }

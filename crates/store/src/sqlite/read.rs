@@ -340,7 +340,7 @@ pub(super) fn status(c: &Connection, examples: usize) -> Result<StatusReport, St
     let staged = counts(&tx, "SELECT kind, count(*) FROM records GROUP BY kind")?;
     let loaded = counts(
         &tx,
-        "SELECT kind, count(*) FROM ledger WHERE outcome <> 'failed' GROUP BY kind",
+        "SELECT kind, count(*) FROM ledger WHERE outcome NOT IN ('failed', 'removed') GROUP BY kind",
     )?;
     let failed = counts(
         &tx,

@@ -303,10 +303,13 @@ fn apply_loads(c: &Connection, b: PreparedLoads) -> Result<(), StoreError> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, CASE WHEN ?10 = 'loaded' THEN ?11 END)
              ON CONFLICT (target_vendor, target_host, target_account, target_path, kind, system, id)
              DO UPDATE SET
-               target_id = coalesce(excluded.target_id, ledger.target_id),
-               content_hash = coalesce(excluded.content_hash, ledger.content_hash),
+               target_id = CASE WHEN excluded.outcome = 'removed' THEN NULL
+                                ELSE coalesce(excluded.target_id, ledger.target_id) END,
+               content_hash = CASE WHEN excluded.outcome = 'removed' THEN NULL
+                                   ELSE coalesce(excluded.content_hash, ledger.content_hash) END,
                outcome = excluded.outcome, run_id = excluded.run_id,
-               created_run = coalesce(excluded.created_run, ledger.created_run)",
+               created_run = CASE WHEN excluded.outcome = 'removed' THEN NULL
+                                  ELSE coalesce(excluded.created_run, ledger.created_run) END",
         )
         .map_err(StoreError::sqlite("preparing ledger entries"))?;
     for e in &b.entries {

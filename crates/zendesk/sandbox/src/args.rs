@@ -45,6 +45,11 @@ pub struct SandboxArgs {
     /// Incremental-export calls per minute (Zendesk: 10). 0 turns that bucket off.
     #[arg(long, default_value_t = 10)]
     pub incremental_rate_limit: u64,
+    /// Length of both rate windows in seconds (Zendesk: 60); the limits above then count per
+    /// window of this length. For tests that watch pacing over several windows without waiting
+    /// minutes; a shorter window with a proportionally lower limit is never more lenient.
+    #[arg(long, hide = true, default_value_t = 60)]
+    pub rate_window_secs: u64,
     /// The shape of every 429.
     #[arg(long, value_enum, default_value_t = TooManyStyle::Json)]
     pub too_many_style: TooManyStyle,
@@ -81,6 +86,7 @@ impl Default for SandboxArgs {
             contacts: 300,
             rate_limit: 700,
             incremental_rate_limit: 10,
+            rate_window_secs: 60,
             too_many_style: TooManyStyle::Json,
             latency_ms: 0,
             faults: Faults::none(),

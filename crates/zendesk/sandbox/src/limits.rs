@@ -17,12 +17,10 @@ use crate::error::error_body;
 use crate::respond;
 use crate::state::AppState;
 
-/// Zendesk counts per minute.
-const WINDOW: Duration = Duration::from_secs(60);
-
-/// A per-minute limiter, or `None` when `per_minute == 0`.
-pub(crate) fn window(per_minute: u64) -> Option<FixedWindow> {
-    (per_minute > 0).then(|| FixedWindow::new(per_minute, WINDOW))
+/// A limiter of `limit` calls per window of `secs` (Zendesk counts per minute), or `None` when
+/// `limit == 0`.
+pub(crate) fn window(limit: u64, secs: u64) -> Option<FixedWindow> {
+    (limit > 0).then(|| FixedWindow::new(limit, Duration::from_secs(secs.max(1))))
 }
 
 /// Counts one call against `limiter` at the sandbox's clock.

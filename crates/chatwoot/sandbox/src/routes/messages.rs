@@ -53,6 +53,7 @@ async fn read_multipart(mut mp: Multipart) -> ApiResult<(Params, Vec<Upload>)> {
                     content_type,
                     byte_size: bytes.len() as u64,
                     checksum: crate::rules::checksum(&bytes),
+                    bytes,
                 }),
                 "attachments" => {
                     return Err(ApiError::Unprocessable(

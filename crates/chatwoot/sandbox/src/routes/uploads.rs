@@ -51,3 +51,25 @@ pub async fn upload(
         json!({"file_url": format!("/rails/active_storage/blobs/redirect/{key}/{name}"), "blob_key": key, "blob_id": id}),
     ))
 }
+
+/// `GET /rails/active_storage/blobs/{id}/{name}`: a message attachment's bytes, the `data_url`
+/// the message JSON names. ActiveStorage serves these without the API token (the real URL
+/// carries a signed blob id instead; research/chatwoot.md §3).
+pub async fn attachment_file(
+    State(app): State<Arc<AppState>>,
+    Path((id, _name)): Path<(u64, String)>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let s = app.read();
+    let a = s
+        .messages
+        .values()
+        .flat_map(|m| &m.attachments)
+        .find(|a| a.id == id)
+        .ok_or(ApiError::NotFound)?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, a.content_type.clone())],
+        a.bytes.clone(),
+    )
+        .into_response())
+}

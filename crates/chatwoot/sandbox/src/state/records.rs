@@ -141,7 +141,7 @@ pub struct Conversation {
     pub updated_at: Timestamp,
 }
 
-/// `attachments` row (bytes are counted, not kept).
+/// `attachments` row, with the file's bytes (kept so `data_url` serves them; not dumped).
 #[derive(Debug, Clone, Serialize)]
 pub struct Attachment {
     pub id: u64,
@@ -151,6 +151,9 @@ pub struct Attachment {
     pub byte_size: u64,
     /// `active_storage_blobs.checksum` (base64 MD5), so tests can compare the bytes received.
     pub checksum: String,
+    /// The stored file.
+    #[serde(skip)]
+    pub bytes: bytes::Bytes,
 }
 
 /// `active_storage_blobs` row of a direct upload (bytes are counted, not kept).

@@ -111,6 +111,9 @@ pub(crate) async fn load(
         if let Some(s) = l.standing {
             session.standing.insert(l.display, s);
         }
+        if let Some(f) = l.finish {
+            session.finish.insert(l.display, f);
+        }
         session.window.insert(l.display, l.window);
         if l.blocked {
             session.blocked.insert(l.display);
@@ -133,7 +136,8 @@ async fn lane<'r>(cx: &Cx<'_>, mut l: Lane<'r>) -> (Vec<LoadResult>, Lane<'r>, O
 
 /// Where the lane's conversation stands and how to finish it: known, else from Chatwoot.
 async fn standing(cx: &Cx<'_>, l: &mut Lane<'_>) -> Result<Option<Standing>, ApiError> {
-    if l.standing.is_none() {
+    // A conversation this process did not write carries its finish in Chatwoot only.
+    if l.standing.is_none() || l.finish.is_none() {
         match cx.api.get(&format!("conversations/{}", l.display)).await {
             Ok(v) => {
                 l.standing = Some(super::conversations::standing(&v));
@@ -149,6 +153,9 @@ async fn standing(cx: &Cx<'_>, l: &mut Lane<'_>) -> Result<Option<Standing>, Api
 async fn files(cx: &Cx<'_>, l: &mut Lane<'_>, out: &mut Vec<LoadResult>) -> Result<(), ApiError> {
     let display = l.display;
     let mut touched = false;
+    // Files an earlier process wrote: it may have died before giving the conversation back
+    // its final state.
+    let mut reused = false;
     let limit = super::messages::guard(cx);
     for (owner, owner_id, group) in std::mem::take(&mut l.owners) {
         if l.known.is_none() {
@@ -163,7 +170,10 @@ async fn files(cx: &Cx<'_>, l: &mut Lane<'_>, out: &mut Vec<LoadResult>) -> Resu
         for a in group {
             let sid = map::source_id(&a.key);
             match known.files.get(&sid) {
-                Some(id) => out.push(LoadResult::loaded(a.key.clone(), format!("{display}/{id}"))),
+                Some(id) => {
+                    reused = true;
+                    out.push(LoadResult::loaded(a.key.clone(), format!("{display}/{id}")));
+                }
                 None => todo.push(a),
             }
         }
@@ -269,6 +279,13 @@ async fn files(cx: &Cx<'_>, l: &mut Lane<'_>, out: &mut Vec<LoadResult>) -> Resu
             }
         }
     }
+    if !touched
+        && reused
+        && let Some(now) = standing(cx, l).await?
+        && l.finish.as_ref().is_some_and(|f| !settled(f, &now))
+    {
+        touched = true;
+    }
     if touched {
         let mut now = l
             .standing
@@ -291,4 +308,11 @@ async fn files(cx: &Cx<'_>, l: &mut Lane<'_>, out: &mut Vec<LoadResult>) -> Resu
         l.standing = Some(now);
     }
     Ok(())
+}
+
+/// Whether a conversation already stands as `f` would leave it.
+fn settled(f: &Finish, now: &Standing) -> bool {
+    f.status == now.status
+        && f.assignee == now.assignee
+        && (f.status != "snoozed" || f.snoozed_until == now.snoozed_until)
 }

@@ -42,6 +42,12 @@ impl Api {
         body(&r)
     }
 
+    /// The bytes at a file URL Chatwoot gave (an attachment's `data_url`: a path on this host, or
+    /// an absolute URL the polite client only follows on this host).
+    pub(crate) async fn file(&self, url: &str) -> Result<bytes::Bytes, HttpError> {
+        Ok(self.http.send(self.http.get(url)).await?.into_body())
+    }
+
     /// `POST` an account route with a JSON body.
     pub(crate) async fn post(&self, rest: &str, json: &Value) -> Result<Value, HttpError> {
         let r = self

@@ -292,7 +292,8 @@ pub(crate) async fn attribute_definitions(
         let Record::AttributeDefinition(d) = r else {
             continue;
         };
-        let row = map::attribute_definition(d);
+        let mut row = map::attribute_definition(d);
+        row.display_type = cx.options.mapping.attribute_display_type(d);
         let model = if d.model == AttributeModel::Conversation {
             "conversation_attribute"
         } else {

@@ -258,6 +258,9 @@ pub(crate) async fn load(
                 if let Some(s) = l.standing {
                     session.standing.insert(l.display, s);
                 }
+                if let Some(f) = l.finish {
+                    session.finish.insert(l.display, f);
+                }
                 session.window.insert(l.display, l.window);
                 if l.blocked {
                     session.blocked.insert(l.display);
@@ -279,7 +282,8 @@ async fn lane(
 ) -> Result<(Vec<LoadResult>, Lane), ApiError> {
     let display = l.display;
     let mut out = Vec::new();
-    if l.standing.is_none() {
+    // A conversation this process did not write carries its finish in Chatwoot only.
+    if l.standing.is_none() || l.finish.is_none() {
         match cx.api.get(&format!("conversations/{display}")).await {
             Ok(v) => {
                 l.standing = Some(standing(&v));

@@ -3,12 +3,13 @@
 
 use std::collections::HashMap;
 
+use deskmove_core::connector::READ_BACK_MESSAGES;
 use deskmove_core::model::{
     Agent, Attachment, AttributeDefinition, AttributeModel, AttributeType, Author, AuthorKind,
-    Contact, ContactRole, Conversation, ConversationState, Macro, Message, MessageKind, Tag, Team,
-    Timestamp,
+    BlobRef, Contact, ContactRole, Conversation, ConversationState, Macro, Message, MessageKind,
+    Tag, Team, Timestamp,
 };
-use deskmove_core::{Classify, ErrorKind, Record, RecordKind, TargetRef};
+use deskmove_core::{Classify, ErrorKind, Record, RecordKind, SourceKey, TargetRef};
 use serde_json::Value;
 
 use super::client::{Api, id_of, list};
@@ -42,6 +43,80 @@ async fn one(api: &Api, rest: &str) -> Result<Option<Value>, ApiError> {
     }
 }
 
+/// Whether a listed message was deleted in Chatwoot (`content_attributes.deleted`).
+fn deleted(m: &Value) -> bool {
+    m.pointer("/content_attributes/deleted")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// The message a `source_id` (`<system>:<id>`, `map::source_id`) stands for.
+fn message_key(source_id: &str) -> Option<SourceKey> {
+    let (system, id) = source_id.split_once(':')?;
+    Some(SourceKey::new(system, RecordKind::Message, id))
+}
+
+/// A key from its `system:kind:id` form (`map::marker`).
+fn marked_key(marker: &str) -> Option<SourceKey> {
+    let mut parts = marker.splitn(3, ':');
+    let system = parts.next()?;
+    let kind: RecordKind = parts.next()?.parse().ok()?;
+    Some(SourceKey::new(system, kind, parts.next()?))
+}
+
+/// Label title → the tag deskmove created it for (its description names the tag's marker;
+/// `directory.rs`). Labels made by people or for provenance are left out.
+async fn marked_labels(api: &Api) -> Result<HashMap<String, SourceKey>, ApiError> {
+    Ok(list(&api.get("labels").await?)
+        .into_iter()
+        .filter_map(|l| {
+            let d = l["description"].as_str()?;
+            let marker = d
+                .strip_prefix("Imported by deskmove (")?
+                .strip_suffix(')')?;
+            Some((l["title"].as_str()?.to_owned(), marked_key(marker)?))
+        })
+        .collect())
+}
+
+/// The author a message was written as: the contact for incoming messages, else the original
+/// author deskmove kept in `content_attributes.original_author` (`messages.rs` `body`).
+fn author(v: &Value) -> Author {
+    let original = v.pointer("/content_attributes/original_author");
+    let kind = match original.and_then(|o| o["kind"].as_str()) {
+        Some("contact") => AuthorKind::Contact,
+        Some("agent") => AuthorKind::Agent,
+        Some("bot") => AuthorKind::Bot,
+        Some("system") => AuthorKind::System,
+        _ if v["message_type"].as_u64() == Some(0) => AuthorKind::Contact,
+        _ if v["message_type"].as_u64() == Some(2) => AuthorKind::System,
+        _ => AuthorKind::Agent,
+    };
+    Author {
+        kind,
+        key: original
+            .and_then(|o| o["source"].as_str())
+            .and_then(marked_key),
+        name: original.and_then(|o| text(o, "name")),
+        email: original.and_then(|o| text(o, "email")),
+    }
+}
+
+/// The file of a files message that carries `key`: the one at its place in
+/// `content_attributes.attachment_sources` (files are attached in that order).
+fn carried_file<'v>(v: &'v Value, key: &SourceKey) -> Option<&'v Value> {
+    let files = v["attachments"].as_array()?;
+    let sources = v
+        .pointer("/content_attributes/attachment_sources")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let at = sources
+        .split(',')
+        .position(|s| s == crate::map::source_id(key))
+        .unwrap_or(0);
+    files.get(at)
+}
+
 pub(crate) async fn read_back(
     api: &Api,
     kind: RecordKind,
@@ -57,6 +132,7 @@ pub(crate) async fn read_back(
         _ => None,
     };
     let mut messages: HashMap<u64, HashMap<u64, Value>> = HashMap::new();
+    let mut label_keys: Option<HashMap<String, SourceKey>> = None;
     for r in refs {
         let key = r.key.clone();
         let id = leading_id(&r.id).unwrap_or(0);
@@ -162,6 +238,31 @@ pub(crate) async fn read_back(
                 let Some(v) = one(api, &format!("conversations/{id}")).await? else {
                     continue;
                 };
+                if label_keys.is_none() {
+                    label_keys = Some(marked_labels(api).await?);
+                }
+                let tags = v["labels"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|l| label_keys.as_ref()?.get(l.as_str()?).cloned())
+                    .collect();
+                let mut extra = deskmove_core::model::Extra::new();
+                if let Some(all) = super::client::conversation_messages(api, id).await? {
+                    let keys: Vec<Value> = all
+                        .iter()
+                        .filter(|m| !deleted(m))
+                        .filter_map(|m| message_key(m["source_id"].as_str()?))
+                        .map(|k| Value::String(k.to_string()))
+                        .collect();
+                    extra.insert(READ_BACK_MESSAGES.into(), Value::Array(keys));
+                    messages.insert(
+                        id,
+                        all.into_iter()
+                            .filter_map(|x| Some((id_of(&x)?, x)))
+                            .collect(),
+                    );
+                }
                 Record::Conversation(Conversation {
                     key,
                     subject: v
@@ -179,7 +280,7 @@ pub(crate) async fn read_back(
                     },
                     snoozed_until: None,
                     priority: text(&v, "priority"),
-                    tags: Vec::new(),
+                    tags,
                     attributes: v["custom_attributes"]
                         .as_object()
                         .map(|o| o.clone().into_iter().collect())
@@ -187,7 +288,7 @@ pub(crate) async fn read_back(
                     source_message_count: None,
                     created_at: epoch(&v["created_at"]),
                     updated_at: None,
-                    extra: Default::default(),
+                    extra,
                 })
             }
             RecordKind::Message | RecordKind::Attachment => {
@@ -207,20 +308,35 @@ pub(crate) async fn read_back(
                             .collect(),
                     );
                 }
-                let Some(v) = messages.get(&d).and_then(|all| all.get(&m)) else {
+                // A deleted message stays listed, emptied and flagged (`messages_controller#destroy`).
+                let Some(v) = messages
+                    .get(&d)
+                    .and_then(|all| all.get(&m))
+                    .filter(|v| !deleted(v))
+                else {
                     continue;
                 };
                 if kind == RecordKind::Attachment {
-                    let Some(a) = v["attachments"].as_array().and_then(|a| a.first()) else {
+                    let Some(a) = carried_file(v, &r.key) else {
                         continue;
+                    };
+                    let bytes = match a["data_url"].as_str() {
+                        Some(url) => match api.file(url).await {
+                            Ok(b) => Some(b),
+                            Err(e) if e.kind() == ErrorKind::NotFound => None,
+                            Err(e) => return Err(e.into()),
+                        },
+                        None => None,
                     };
                     Record::Attachment(Attachment {
                         key,
-                        owner: deskmove_core::SourceKey::new(
-                            r.key.system.clone(),
-                            RecordKind::Message,
-                            v["source_id"].as_str().unwrap_or_default(),
-                        ),
+                        owner: v
+                            .pointer("/content_attributes/attachments_of")
+                            .and_then(Value::as_str)
+                            .and_then(message_key)
+                            .unwrap_or_else(|| {
+                                SourceKey::new(r.key.system.clone(), RecordKind::Message, "")
+                            }),
                         file_name: a["data_url"]
                             .as_str()
                             .and_then(|u| u.rsplit('/').next())
@@ -229,13 +345,16 @@ pub(crate) async fn read_back(
                         content_type: None,
                         size: a["file_size"].as_u64(),
                         source_url: None,
-                        blob: None,
+                        blob: bytes.map(|b| BlobRef {
+                            hash: blake3::hash(&b).to_hex().to_string(),
+                            size: b.len() as u64,
+                        }),
                         extra: Default::default(),
                     })
                 } else {
                     Record::Message(Message {
                         key,
-                        conversation: deskmove_core::SourceKey::new(
+                        conversation: SourceKey::new(
                             r.key.system.clone(),
                             RecordKind::Conversation,
                             d.to_string(),
@@ -245,22 +364,7 @@ pub(crate) async fn read_back(
                             (_, Some(true)) => MessageKind::Note,
                             _ => MessageKind::Reply,
                         },
-                        author: Author {
-                            kind: if v["message_type"].as_u64() == Some(0) {
-                                AuthorKind::Contact
-                            } else {
-                                AuthorKind::Agent
-                            },
-                            key: None,
-                            name: v
-                                .pointer("/content_attributes/original_author/name")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned),
-                            email: v
-                                .pointer("/content_attributes/original_author/email")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned),
-                        },
+                        author: author(v),
                         body_html: None,
                         body_markdown: text(v, "content"),
                         inline_images: Vec::new(),

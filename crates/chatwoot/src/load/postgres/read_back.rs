@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use deskmove_core::connector::READ_BACK_MESSAGES;
 use deskmove_core::model::{
     Agent, Attachment, AttributeDefinition, AttributeModel, AttributeType, Author, AuthorKind,
     BlobRef, Contact, ContactRole, Conversation, ConversationState, Macro, Message, MessageKind,
@@ -199,6 +200,47 @@ pub async fn read_back(
             }
         }
         RecordKind::Conversation => {
+            // The conversations' labels, as the tags deskmove created them for (provenance).
+            let mut labels: HashMap<i64, Vec<SourceKey>> = HashMap::new();
+            for r in client
+                .query(
+                    "SELECT tg.taggable_id::bigint, p.source_key
+                       FROM taggings tg
+                       JOIN tags t ON t.id = tg.tag_id
+                       JOIN labels l ON l.title = t.name AND l.account_id::bigint = $2
+                       JOIN deskmove.provenance p
+                         ON p.account_id = $2 AND p.target_table = 'labels' AND p.row_id = l.id::bigint
+                      WHERE tg.taggable_type = 'Conversation' AND tg.context = 'labels'
+                        AND tg.taggable_id::bigint = ANY($1)",
+                    &[&ids, &o.account_id],
+                )
+                .await
+                .map_err(db("reading conversation labels"))?
+            {
+                if let Some(k) = parse_marker(&r.get::<_, String>(1)) {
+                    labels.entry(r.get(0)).or_default().push(k);
+                }
+            }
+            // Every message the conversations hold, in Chatwoot's order (time, then id).
+            let mut order: HashMap<i64, Vec<SourceKey>> = HashMap::new();
+            for r in client
+                .query(
+                    "SELECT conversation_id::bigint, source_id FROM messages
+                      WHERE conversation_id::bigint = ANY($1) AND source_id IS NOT NULL
+                      ORDER BY created_at, id",
+                    &[&ids],
+                )
+                .await
+                .map_err(db("reading conversation messages"))?
+            {
+                let source: String = r.get(1);
+                if let Some((system, id)) = source.split_once(':') {
+                    order
+                        .entry(r.get(0))
+                        .or_default()
+                        .push(SourceKey::new(system, RecordKind::Message, id));
+                }
+            }
             for r in client
                 .query(
                     "SELECT id, status, snoozed_until, additional_attributes->>'mail_subject',
@@ -209,8 +251,23 @@ pub async fn read_back(
                 .await
                 .map_err(db("reading conversations"))?
             {
-                for k in key(i64::from(r.get::<_, i32>(0))) {
+                let id = i64::from(r.get::<_, i32>(0));
+                for k in key(id) {
                     let custom: Option<serde_json::Value> = r.get(4);
+                    let mut extra = serde_json::Map::new();
+                    extra.insert(
+                        READ_BACK_MESSAGES.into(),
+                        serde_json::Value::Array(
+                            order
+                                .get(&id)
+                                .map(|ks| {
+                                    ks.iter()
+                                        .map(|k| serde_json::Value::String(k.to_string()))
+                                        .collect()
+                                })
+                                .unwrap_or_default(),
+                        ),
+                    );
                     out.push(Record::Conversation(Conversation {
                         key: k,
                         subject: r.get(3),
@@ -225,14 +282,14 @@ pub async fn read_back(
                         },
                         snoozed_until: r.get::<_, Option<jiff::civil::DateTime>>(2).map(ts),
                         priority: None,
-                        tags: Vec::new(),
+                        tags: labels.get(&id).cloned().unwrap_or_default(),
                         attributes: custom
                             .and_then(|v| v.as_object().cloned())
                             .unwrap_or_default(),
                         source_message_count: None,
                         created_at: ts(r.get(5)),
                         updated_at: Some(ts(r.get(6))),
-                        extra: Default::default(),
+                        extra,
                     }));
                 }
             }
@@ -241,7 +298,7 @@ pub async fn read_back(
             for r in client
                 .query(
                     "SELECT m.id, m.content, m.message_type, m.private, m.sender_type, m.created_at,
-                            c.identifier
+                            c.identifier, m.content_attributes
                        FROM messages m JOIN conversations c ON c.id = m.conversation_id
                       WHERE m.id = ANY($1) AND m.account_id = $2",
                     &[&ids32, &(o.account_id as i32)],
@@ -261,10 +318,19 @@ pub async fn read_back(
                         (_, true) => MessageKind::Note,
                         _ => MessageKind::Reply,
                     };
-                    let author = match r.get::<_, Option<String>>(4).as_deref() {
-                        Some("Contact") => AuthorKind::Contact,
-                        Some("User") => AuthorKind::Agent,
-                        Some("AgentBot") => AuthorKind::Bot,
+                    // An author with no Chatwoot record is kept in original_author (map/message.rs).
+                    let attrs: Option<serde_json::Value> = r.get(7);
+                    let original = attrs
+                        .as_ref()
+                        .and_then(|a| a.get("original_author"))
+                        .cloned();
+                    let author = match (
+                        original.as_ref().and_then(|o| o["kind"].as_str()),
+                        r.get::<_, Option<String>>(4).as_deref(),
+                    ) {
+                        (Some("contact"), _) | (None, Some("Contact")) => AuthorKind::Contact,
+                        (Some("agent"), _) | (None, Some("User")) => AuthorKind::Agent,
+                        (Some("bot"), _) | (None, Some("AgentBot")) => AuthorKind::Bot,
                         _ => AuthorKind::System,
                     };
                     out.push(Record::Message(Message {
@@ -273,7 +339,10 @@ pub async fn read_back(
                         kind,
                         author: Author {
                             kind: author,
-                            key: None,
+                            key: original
+                                .as_ref()
+                                .and_then(|o| o["source"].as_str())
+                                .and_then(parse_marker),
                             name: None,
                             email: None,
                         },

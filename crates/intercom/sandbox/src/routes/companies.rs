@@ -92,6 +92,12 @@ pub(crate) async fn companies_get(
 }
 
 pub(crate) async fn company(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+    {
+        let store = s.written.lock();
+        if let Some(c) = store.company(&id) {
+            return ok(crate::written::render::company(&store, c));
+        }
+    }
     let r = renderer(&s, false);
     let c = r.view.company_by_id(&id).ok_or_else(|| {
         ApiError::new(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use deskmove_synth::{Contact, Role};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -23,6 +23,8 @@ use crate::routes::renderer;
 use crate::search::{FieldType, FieldValue};
 use crate::search_page::{Searchable, run};
 use crate::state::AppState;
+use crate::version::ApiVersion;
+use crate::written::{WContact, render as written_render};
 
 /// New contacts become searchable only after this long (spec L8732: "a few minutes").
 pub const SEARCH_LAG_SECS: i64 = 300;
@@ -66,7 +68,12 @@ pub(crate) async fn contact(
     State(s): State<Arc<AppState>>,
     Path(id): Path<String>,
     Query(q): Query<ContactQuery>,
+    headers: HeaderMap,
 ) -> ApiResult {
+    // A written contact (or a world contact's written shadow) is retrievable at once.
+    if let Some(found) = written_contact(&s, &headers, |c| c.id == id)? {
+        return ok(found);
+    }
     let r = renderer(&s, false);
     match r.view.contact_by_id(&id) {
         Some(c) => ok(with_merge_history(&s, r.contact(&c), &c, &q)),
@@ -142,6 +149,11 @@ pub(crate) async fn contact_by_external_id(
     Path(external_id): Path<String>,
     Query(q): Query<ContactQuery>,
 ) -> ApiResult {
+    if let Some(found) = written_contact(&s, &HeaderMap::new(), |c| {
+        c.merged_into.is_none() && c.external_id.as_deref() == Some(external_id.as_str())
+    })? {
+        return ok(found);
+    }
     let r = renderer(&s, false);
     let c = external_id
         .strip_prefix("usr_")
@@ -150,6 +162,54 @@ pub(crate) async fn contact_by_external_id(
         .filter(|c| c.external_id.as_deref() == Some(external_id.as_str()))
         .ok_or_else(user_not_found)?;
     ok(with_merge_history(&s, r.contact(&c), &c, &q))
+}
+
+/// The first written contact matching `pick`, rendered; a merged-away one answers 410 with the
+/// canonical `Link` in 2.16 and 404 before (research §0).
+fn written_contact(
+    s: &AppState,
+    headers: &HeaderMap,
+    pick: impl Fn(&WContact) -> bool,
+) -> Result<Option<Value>, ApiError> {
+    let store = s.written.lock();
+    let Some(c) = store.contacts.iter().find(|c| pick(c)) else {
+        return Ok(None);
+    };
+    if let Some(into) = &c.merged_into {
+        if ApiVersion::of(headers)?.is_2_16() {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "contact_merged",
+                "This contact has been merged. See the 'Link' header for the canonical contact.",
+            )
+            .with_header("link", format!("</contacts/{into}>; rel=\"canonical\"")));
+        }
+        return Err(user_not_found());
+    }
+    Ok(Some(written_render::contact(&store, c)))
+}
+
+/// Field `f` of a written contact, for search.
+fn written_value(c: &WContact, f: &str) -> FieldValue {
+    let s = |x: &Option<String>| x.clone().map_or(FieldValue::Null, FieldValue::Str);
+    match f {
+        "id" => FieldValue::Str(c.id.clone()),
+        "external_id" => s(&c.external_id),
+        "email" => s(&c.email),
+        "email_domain" => c
+            .email
+            .as_ref()
+            .and_then(|e| e.rsplit_once('@'))
+            .map_or(FieldValue::Null, |(_, d)| FieldValue::Str(d.to_string())),
+        "name" => s(&c.name),
+        "phone" => s(&c.phone),
+        "role" => FieldValue::Str(c.role.clone()),
+        "created_at" => FieldValue::Int(c.created_at),
+        "updated_at" => FieldValue::Int(c.updated_at),
+        "signed_up_at" => c.signed_up_at.map_or(FieldValue::Null, FieldValue::Int),
+        "last_seen_at" => c.last_seen_at.map_or(FieldValue::Null, FieldValue::Int),
+        _ => FieldValue::Null,
+    }
 }
 
 fn contact_field(f: &str) -> Option<FieldType> {
@@ -184,29 +244,70 @@ fn contact_value(c: &Contact, f: &str) -> FieldValue {
     }
 }
 
+/// `POST /contacts/search`: the world's contacts, then the written ones. A written contact is
+/// found only [`SEARCH_LAG_SECS`] of sandbox clock after it was written (spec L8732); a world
+/// contact with a written shadow is searched as the shadow, and merged-away ones not at all.
 pub(crate) async fn search_contacts(
     State(s): State<Arc<AppState>>,
     Json(body): Json<Value>,
 ) -> ApiResult {
     let v = s.world.view();
     let now = v.now();
+    let clock_now = s.clock.now_secs();
+    let (written, version): (Vec<WContact>, u64) = {
+        let store = s.written.lock();
+        (store.contacts.clone(), store.version())
+    };
+    let shadow = |id: &str| written.iter().find(|c| c.id == id);
+    // Written contacts that are not shadows of world ones come after the world's.
+    let own: Vec<&WContact> = written
+        .iter()
+        .filter(|c| v.contact_by_id(&c.id).is_none())
+        .collect();
+    let world_count = v.contact_count();
     let visible = |j: u64| {
-        v.contact(j)
-            .is_some_and(|c| c.created_at <= now - SEARCH_LAG_SECS)
+        if j >= world_count {
+            return own.get((j - world_count) as usize).is_some_and(|c| {
+                c.merged_into.is_none() && c.created_at <= clock_now - SEARCH_LAG_SECS
+            });
+        }
+        v.contact(j).is_some_and(|c| {
+            c.created_at <= now - SEARCH_LAG_SECS
+                && shadow(&c.id).is_none_or(|w| w.merged_into.is_none())
+        })
     };
     let get = |j: u64, fields: &[String]| {
+        let one = |c: &WContact| {
+            fields
+                .iter()
+                .map(|f| (f.clone(), written_value(c, f)))
+                .collect()
+        };
+        if j >= world_count {
+            return own
+                .get((j - world_count) as usize)
+                .map(|c| one(c))
+                .unwrap_or_default();
+        }
         v.contact(j)
-            .map(|c| {
-                fields
+            .map(|c| match shadow(&c.id) {
+                Some(w) => one(w),
+                None => fields
                     .iter()
                     .map(|f| (f.clone(), contact_value(&c, f)))
-                    .collect()
+                    .collect(),
             })
             .unwrap_or_default()
     };
+    let searchable_written = own
+        .iter()
+        .filter(|c| c.created_at <= clock_now - SEARCH_LAG_SECS)
+        .count();
+    // The cache key must change when a write or the clock changes what can be found.
+    let name = format!("contacts@{version}/{searchable_written}");
     let spec = Searchable {
-        name: "contacts",
-        count: v.contact_count(),
+        name: &name,
+        count: world_count + own.len() as u64,
         default_per_page: 50,
         fields: &contact_field,
         visible: &visible,
@@ -214,11 +315,21 @@ pub(crate) async fn search_contacts(
     };
     let page = run(&s, &body, &spec)?;
     let r = renderer(&s, false);
+    let store = s.written.lock();
     let data: Vec<Value> = page
         .indexes
         .iter()
-        .filter_map(|j| r.view.contact(*j))
-        .map(|c| r.contact(&c))
+        .filter_map(|j| {
+            if *j >= world_count {
+                return own
+                    .get((*j - world_count) as usize)
+                    .map(|c| written_render::contact(&store, c));
+            }
+            r.view.contact(*j).map(|c| match shadow(&c.id) {
+                Some(w) => written_render::contact(&store, w),
+                None => r.contact(&c),
+            })
+        })
         .collect();
     ok(json!({"type": "list", "data": data, "total_count": page.total, "pages": page.pages}))
 }

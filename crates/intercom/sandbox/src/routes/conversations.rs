@@ -72,12 +72,37 @@ pub(crate) async fn conversation(
     Query(q): Query<RetrieveQuery>,
 ) -> ApiResult {
     let r = renderer(&s, q.display_as.as_deref() == Some("plaintext"));
+    // A written conversation is retrievable at once, with every part written so far.
+    {
+        let store = s.written.lock();
+        if let Some(c) = store.conversation(&id) {
+            let mut v = crate::written::render::conversation(&r.view, &store, c);
+            if r.plaintext {
+                plaintext_bodies(&mut v);
+            }
+            return ok(v);
+        }
+    }
     let c = r.view.conversation_by_id(&id).ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", "Conversation not found")
     })?;
     let mut authors = AuthorCache::new();
     r.collect_authors([&c], &mut authors);
     ok_typed(&r.conversation_out(&c, true, &authors))
+}
+
+/// `display_as=plaintext` for a written conversation: the source's and parts' bodies as text.
+fn plaintext_bodies(v: &mut Value) {
+    if let Some(b) = v["source"]["body"].as_str() {
+        v["source"]["body"] = json!(to_plaintext(b));
+    }
+    if let Some(parts) = v["conversation_parts"]["conversation_parts"].as_array_mut() {
+        for p in parts {
+            if let Some(b) = p["body"].as_str() {
+                p["body"] = json!(to_plaintext(b));
+            }
+        }
+    }
 }
 
 /// The searchable conversation fields the 2.16 spec lists (L11581ff, "Accepted Fields"), with

@@ -82,6 +82,10 @@ pub(crate) async fn tags(State(s): State<Arc<AppState>>) -> ApiResult {
 }
 
 pub(crate) async fn tag(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+    // A written tag (or a renamed world tag) answers as written.
+    if let Some(t) = s.written.lock().tag(&id) {
+        return ok(json!({"type": "tag", "id": t.id, "name": t.name}));
+    }
     let r = renderer(&s, false);
     let t = r.view.tag_by_id(&id).ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "tag_not_found", "Resource Not Found")
