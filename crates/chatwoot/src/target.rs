@@ -1,7 +1,7 @@
 //! The Chatwoot target as the engine sees it: one `impl Target` over the load paths, chosen by
 //! `[target] path`, so the CLI builds one value from the settings and never names a path.
 
-use deskmove_core::connector::{Fidelity, LoadResult, Preflight, Resolve};
+use deskmove_core::connector::{Aspect, Fidelity, LoadResult, Preflight, Resolve};
 use deskmove_core::{Classify, ErrorKind, Record, RecordKind, Target, TargetInstance, TargetRef};
 use deskmove_store::BlobStore;
 use secrecy::SecretString;
@@ -180,6 +180,18 @@ impl Target for ChatwootTarget {
         match self {
             Self::Api(t) => Ok(t.read_back(kind, refs).await?),
             Self::Postgres(t) => Ok(t.read_back(kind, refs).await?),
+        }
+    }
+
+    async fn resync(
+        &self,
+        aspect: Aspect,
+        records: &[Record],
+        refs: &impl Resolve,
+    ) -> Result<Vec<LoadResult>, ChatwootError> {
+        match self {
+            Self::Api(t) => Ok(t.resync(aspect, records, refs).await?),
+            Self::Postgres(t) => Ok(t.resync(aspect, records, refs).await?),
         }
     }
 

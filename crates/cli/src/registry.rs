@@ -14,7 +14,7 @@ use anyhow::Context;
 use clap::builder::PossibleValue;
 use deskmove_chatwoot_sandbox::RunningSandbox as ChatwootSandbox;
 use deskmove_core::config::TokenSource;
-use deskmove_core::connector::{Fidelity, Preflight};
+use deskmove_core::connector::{Fidelity, Preflight, SourceScan};
 use deskmove_core::{
     Classify, ErrorKind, Record, RecordKind, Registration, Source, Target, TargetInstance,
     TargetRef,
@@ -357,6 +357,19 @@ impl SourceSection {
 }
 
 impl ExportSource {
+    /// The source's scan (counts and sizes, read-only): its error as a sentence, with the
+    /// advice of its kind.
+    pub async fn scan(&self) -> Result<SourceScan, (String, &'static str)> {
+        fn failed<E: std::error::Error + Classify>(e: E) -> (String, &'static str) {
+            (crate::workspace::chain(&e), e.kind().solution())
+        }
+        match self {
+            Self::Intercom(source) => source.scan().await.map_err(failed),
+            Self::IntercomFiles(source) => source.scan().await.map_err(failed),
+            Self::Zendesk(source) => source.scan().await.map_err(failed),
+        }
+    }
+
     /// Runs the engine's extract phase over this source for `run`.
     pub async fn extract<St: Store>(
         &self,
@@ -528,6 +541,16 @@ impl ImportTarget {
         chosen: Option<deskmove_engine::Chosen>,
     ) -> Result<LoadReport, EngineError> {
         on_target!(self, t => engine.load_chosen(run, t, chosen).await)
+    }
+
+    /// Writes `aspect` again for the staged conversations in this target (`run --only`).
+    pub async fn resync<St: Store>(
+        &self,
+        engine: &Engine<'_, St>,
+        run: RunId,
+        aspect: deskmove_core::connector::Aspect,
+    ) -> Result<deskmove_engine::ResyncReport, EngineError> {
+        on_target!(self, t => engine.resync(run, t, aspect).await)
     }
 
     /// Removes from this target what run `of` created, recording the removals for `run`.

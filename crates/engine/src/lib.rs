@@ -23,6 +23,7 @@ mod error;
 mod extract;
 mod load;
 mod progress;
+mod resync;
 mod rollback;
 mod select;
 mod verify;
@@ -36,6 +37,7 @@ pub use error::EngineError;
 pub use extract::{ExtractReport, StreamReport};
 pub use load::{LedgerRefs, LoadReport, ledger_hash};
 pub use progress::{LoadCounts, Observer, Progress, Quiet, Recorder};
+pub use resync::ResyncReport;
 pub use rollback::RollbackReport;
 pub use select::{Chosen, Selection, channel};
 pub use verify::{

@@ -58,7 +58,7 @@ impl LedgerRefs {
         refs
     }
 
-    fn add(&mut self, e: &LedgerEntry) {
+    pub(crate) fn add(&mut self, e: &LedgerEntry) {
         if let Some(id) = &e.target_id {
             self.refs.insert(
                 e.key.clone(),
@@ -179,7 +179,7 @@ impl<St: Store> Engine<'_, St> {
         Ok(report)
     }
 
-    async fn ledger_entries<'k>(
+    pub(crate) async fn ledger_entries<'k>(
         &self,
         keys: impl Iterator<Item = &'k SourceKey>,
         instance: &TargetInstance,
@@ -191,7 +191,7 @@ impl<St: Store> Engine<'_, St> {
             .await?)
     }
 
-    async fn load_batch<T: Target>(
+    pub(crate) async fn load_batch<T: Target>(
         &self,
         run: RunId,
         target: &T,

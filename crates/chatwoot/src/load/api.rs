@@ -17,6 +17,7 @@
 //!   `update_last_seen`.
 //! - **Attachments** ([`attachments`]): re-uploaded as multipart `attachments[]` in a message of
 //!   their own right after the history (at most 15 a message).
+//! - [`resync`] writes one aspect (labels, states) of conversations already in Chatwoot again.
 //! - [`remove`] deletes what the ledger says this path created; [`read_back`] answers in
 //!   canonical terms.
 
@@ -29,11 +30,14 @@ mod messages;
 mod preflight;
 mod read_back;
 mod remove;
+mod resync;
 mod session;
 
 use std::fmt;
 
-use deskmove_core::connector::{Fidelity, FidelityItem, Keep, LoadResult, Preflight, Resolve};
+use deskmove_core::connector::{
+    Aspect, Fidelity, FidelityItem, Keep, LoadResult, Preflight, Resolve,
+};
 use deskmove_core::{
     Classify, ContentHash, ErrorKind, Problem, Record, RecordKind, SourceKey, Stage, Target,
     TargetInstance, TargetRef,
@@ -340,6 +344,25 @@ impl Target for ApiTarget {
             return Ok(Vec::new());
         }
         read_back::read_back(&self.api, kind, refs).await
+    }
+
+    async fn resync(
+        &self,
+        aspect: Aspect,
+        records: &[Record],
+        refs: &impl Resolve,
+    ) -> Result<Vec<LoadResult>, ApiError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.ensure_checked().await?;
+        let mut session = self.session.lock().await;
+        let cx = Cx {
+            api: &self.api,
+            options: &self.options,
+            blobs: &self.blobs,
+        };
+        resync::resync(&cx, &mut session, aspect, records, refs).await
     }
 
     async fn remove(&self, created: &[TargetRef]) -> Result<Vec<LoadResult>, ApiError> {

@@ -119,7 +119,17 @@ pub async fn run(dir: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
 
 /// The migration's counts, where the report is and what to look at.
 fn migration_summary(m: &migration::Migration) -> String {
-    let mut s = format!(
+    let mut s = String::new();
+    if let Some(scanned) = &m.scanned {
+        let counts: Vec<String> = scanned
+            .iter()
+            .filter(|(_, n, _)| *n > 0)
+            .map(|(kind, n, exact)| format!("{}{n} {kind}", if *exact { "" } else { "~" }))
+            .collect();
+        let _ = writeln!(s, "\nScan (read-only): {}.", counts.join(", "));
+    }
+    let _ = write!(
+        s,
         "\nMigration (run #{}): {} records exported, {} written into {}.\n",
         m.run,
         m.exported,
@@ -144,13 +154,14 @@ fn migration_summary(m: &migration::Migration) -> String {
             if line.ok() { "" } else { "  MISMATCH" }
         );
     }
+    crate::commands::verify::render_deep(&mut s, &m.deep);
     let _ = writeln!(
         s,
         "  {}",
         if m.verified {
-            "Verified: the store holds what the source has, and the target what the ledger says."
+            "Verified: the store holds what the source has, the target what the ledger says, and the sample compared equal."
         } else {
-            "Not verified: the lines marked MISMATCH disagree."
+            "Not verified: the lines marked MISMATCH or the differences above disagree."
         }
     );
     if m.import.has_problems() {

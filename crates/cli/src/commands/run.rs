@@ -12,8 +12,9 @@ use deskmove_store::{NewRun, RunId, RunStatus, Store};
 use serde::Serialize;
 
 use deskmove_core::RecordKind;
+use deskmove_core::connector::Aspect;
 use deskmove_core::model::ConversationState;
-use deskmove_engine::Selection;
+use deskmove_engine::{LoadReport, ResyncReport, Selection};
 
 use crate::commands::import::{self, LoadOutput};
 use crate::config::Config;
@@ -45,7 +46,10 @@ without a selection.
 
 `--only attachments` loads only files (every file not in the target yet, or whose bytes
 changed). `--only attribution` needs the database path: the Chatwoot API cannot re-author a
-message.")]
+message. `--only labels` (after loading the tags) and `--only states` write again only that
+aspect of the conversations already in the target, under the current mapping.toml, where it
+differs (no message, no other field; nobody notified); the export still runs first, so a fix at
+the source comes along. Both need the API path for now.")]
 pub struct RunArgs {
     /// Go ahead even when the target's safety check refuses (its reasons are still printed).
     #[arg(long)]
@@ -80,8 +84,8 @@ pub struct RunArgs {
     /// Load only conversations from these channels, as the source names them (email, ...).
     #[arg(long = "channel", value_name = "CHANNEL", value_delimiter = ',')]
     pub channels: Vec<String>,
-    /// Re-sync one aspect: `attachments` (files only) or `attribution` (authors; database
-    /// path only).
+    /// Re-sync one aspect: `attachments` (files only), `attribution` (authors; database
+    /// path only), `labels` or `states` (of conversations already in the target; API path).
     #[arg(long, value_name = "ASPECT", value_parser = ["attachments", "attribution", "labels", "states"])]
     pub only: Option<String>,
 }
@@ -177,6 +181,58 @@ struct RunOutput {
     report: Option<ReportFiles>,
     #[serde(skip_serializing_if = "Option::is_none")]
     selection: Option<SelectionLine>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resync: Option<ResyncLine>,
+}
+
+/// What `--only labels|states` did, for the summary.
+#[derive(Debug, Serialize)]
+struct ResyncLine {
+    aspect: &'static str,
+    /// Conversations whose aspect was written again.
+    resynced: u64,
+    /// Conversations already right (nothing written).
+    already_right: u64,
+    failed: u64,
+    /// Staged conversations not in the target (a plain run loads them).
+    not_in_target: u64,
+    problems: u64,
+}
+
+impl ResyncLine {
+    fn new(r: &ResyncReport) -> Self {
+        Self {
+            aspect: r.aspect.map_or("", Aspect::as_str),
+            resynced: r.resynced,
+            already_right: r.current,
+            failed: r.failed,
+            not_in_target: r.not_in_target,
+            problems: r.problems,
+        }
+    }
+}
+
+/// Re-syncs `aspect` for `run`, stopping on Ctrl-C; `Err` holds the reason and the advice.
+async fn resync_phase(
+    store: &deskmove_store::SqliteStore,
+    blobs: &deskmove_store::BlobStore,
+    target: &crate::registry::ImportTarget,
+    run: RunId,
+    aspect: Aspect,
+) -> Result<ResyncReport, (String, String)> {
+    let engine = Engine::new(store, blobs);
+    let outcome = tokio::select! {
+        result = target.resync(&engine, run, aspect) => Some(result),
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    match outcome {
+        Some(Ok(report)) => Ok(report),
+        Some(Err(e)) => Err((chain(&e), e.kind().solution().to_owned())),
+        None => Err((
+            "interrupted (Ctrl-C)".to_owned(),
+            format!("Re-syncing is safe to repeat: `deskmove run --only {aspect}` again."),
+        )),
+    }
 }
 
 /// Runs the command; `Ok` holds 0, or 3 when problems were recorded in either half.
@@ -191,14 +247,31 @@ pub async fn run(dir: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
             )
             .into());
         }
-        Some(aspect @ ("attribution" | "labels" | "states")) => {
+        Some("attribution") => {
+            return Err(UsageError(
+                "--only attribution is not supported yet; a plain `deskmove run` updates what an edited mapping.toml changed. Nothing was written.".into(),
+            )
+            .into());
+        }
+        Some(aspect @ ("labels" | "states")) if !config.target.needs_token() => {
             return Err(UsageError(format!(
-                "--only {aspect} is not supported yet; a plain `deskmove run` updates what an edited mapping.toml changed. Nothing was written."
+                "--only {aspect} needs the API path (path = \"api\" in [target]) for now; a plain `deskmove run` updates what an edited mapping.toml changed. Nothing was written."
+            ))
+            .into());
+        }
+        Some(aspect @ ("labels" | "states")) if !selection.is_empty() => {
+            return Err(UsageError(format!(
+                "--only {aspect} re-syncs every conversation already in the target; it takes no selection flags. Nothing was written."
             ))
             .into());
         }
         _ => {}
     }
+    let resync_aspect = match args.only.as_deref() {
+        Some("labels") => Some(Aspect::Labels),
+        Some("states") => Some(Aspect::States),
+        _ => None,
+    };
     let connector = config.source.connector();
     // Every setting and token is checked before anything is touched.
     let source = if config.source.needs_token() {
@@ -239,7 +312,26 @@ pub async fn run(dir: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
         )),
     };
     let mut chosen_line = None;
+    let mut resynced = None;
     let loaded = match &extracted {
+        Ok(_) if resync_aspect.is_some() => {
+            let aspect = resync_aspect.expect("checked");
+            match resync_phase(&store, &blobs, &target, run, aspect).await {
+                Ok(r) => {
+                    let kinds = r
+                        .tags
+                        .map(|c| vec![(RecordKind::Tag, c)])
+                        .unwrap_or_default();
+                    resynced = Some(ResyncLine::new(&r));
+                    Some(Ok(LoadReport {
+                        target: target.instance(),
+                        kinds,
+                        not_loadable: Vec::new(),
+                    }))
+                }
+                Err(e) => Some(Err(e)),
+            }
+        }
         Ok(_) if !selection.is_empty() => {
             let engine = Engine::new(&store, &blobs);
             let chosen = engine.choose(&selection).await?;
@@ -260,7 +352,13 @@ pub async fn run(dir: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let problems = match (&extracted, &loaded) {
-        (Ok(x), Some(Ok(l))) => x.problems() > 0 || import::has_problems(l),
+        (Ok(x), Some(Ok(l))) => {
+            x.problems() > 0
+                || import::has_problems(l)
+                || resynced
+                    .as_ref()
+                    .is_some_and(|r| r.failed > 0 || r.problems > 0)
+        }
         _ => false,
     };
     let status = match (&failure, problems) {
@@ -296,6 +394,7 @@ pub async fn run(dir: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
         import: LoadOutput::new(preflight, &loaded),
         report,
         selection: chosen_line,
+        resync: resynced,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&output)?);
@@ -328,6 +427,17 @@ fn render(out: &RunOutput) -> String {
             "\nSelection: {} chosen; {} left staged for a later run.",
             plural(sel.conversations as u64, "conversation"),
             sel.left_out
+        );
+    }
+    if let Some(r) = &out.resync {
+        let _ = writeln!(
+            s,
+            "\nRe-sync of {}: {} re-synced, {} already right, {} failed, {} not in the target yet.",
+            r.aspect,
+            plural(r.resynced, "conversation"),
+            r.already_right,
+            r.failed,
+            r.not_in_target
         );
     }
     let _ = writeln!(s, "\nImport:");

@@ -8,15 +8,15 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use deskmove_core::RecordKind;
 use deskmove_core::connector::{ConversationSample, SourceScan};
-use deskmove_core::{Classify, RecordKind, Source};
 use serde::Serialize;
 
 use crate::UsageError;
 use crate::config::{Config, read_token};
 use crate::progress::plural;
 use crate::registry::{ExportSource, TargetSection};
-use crate::workspace::{self, Stopped, chain};
+use crate::workspace::{self, Stopped};
 
 /// Arguments of `deskmove scan`.
 #[derive(Debug, clap::Args)]
@@ -119,24 +119,13 @@ fn lengths(sample: &[ConversationSample]) -> Vec<LengthBucket> {
 
 /// The source's scan, whichever connector it is.
 async fn scan_source(source: &ExportSource) -> anyhow::Result<SourceScan> {
-    let failed = |message: String, advice: &str| Stopped {
-        message: format!("the scan of the source stopped: {message}"),
-        advice: advice.to_owned(),
-    };
-    match source {
-        ExportSource::Intercom(s) => s
-            .scan()
-            .await
-            .map_err(|e| failed(chain(&e), e.kind().solution()).into()),
-        ExportSource::IntercomFiles(s) => s
-            .scan()
-            .await
-            .map_err(|e| failed(chain(&e), e.kind().solution()).into()),
-        ExportSource::Zendesk(s) => s
-            .scan()
-            .await
-            .map_err(|e| failed(chain(&e), e.kind().solution()).into()),
-    }
+    source.scan().await.map_err(|(message, advice)| {
+        Stopped {
+            message: format!("the scan of the source stopped: {message}"),
+            advice: advice.to_owned(),
+        }
+        .into()
+    })
 }
 
 /// Runs the command.

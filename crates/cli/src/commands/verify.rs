@@ -29,8 +29,9 @@ const NAMED: usize = 50;
 /// Arguments of `deskmove verify`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-For every record kind: staged (in the staging store), loaded (the ledger says the target has
-it) and found (the target returned it when asked). Then a sample of conversations (200, spread
+For every record kind: in the source (its scan: list totals, `~` where estimated; --no-source
+skips it, e.g. after the cutover), staged (in the staging store), loaded (the ledger says the
+target has it) and found (the target returned it when asked). Then a sample of conversations (200, spread
 evenly, the same each time; --all for every one) is read back from the target and compared
 with what was staged: each message (missing, extra, order, kind, author, body), each file's
 bytes, the state and the labels — what the load path keeps. Conversations the source truncated
@@ -47,6 +48,9 @@ pub struct VerifyArgs {
     /// Print one JSON document on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Do not ask the source for its counts (for a source that is gone or not reachable).
+    #[arg(long)]
+    pub no_source: bool,
 }
 
 /// One kind's reconciliation.
@@ -54,6 +58,11 @@ pub struct VerifyArgs {
 pub struct KindCheck {
     /// The kind.
     pub kind: &'static str,
+    /// What the source's scan counts (read-only list totals), when it was asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<u64>,
+    /// Whether [`source`](Self::source) is an exact total, not an estimate from a sample.
+    pub source_exact: bool,
     /// Records in the staging store.
     pub staged: u64,
     /// Ledger entries saying the target holds the record.
@@ -91,6 +100,8 @@ pub async fn reconcile(
             .map_or(0, |k| k.staged);
         let mut check = KindCheck {
             kind: kind.as_str(),
+            source: None,
+            source_exact: false,
             staged,
             loaded: 0,
             found: 0,
@@ -148,6 +159,9 @@ struct VerifyOutput {
     run: Option<deskmove_store::RunId>,
     target: String,
     ok: bool,
+    /// Why the source was not counted, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_unchecked: Option<String>,
     kinds: Vec<KindCheck>,
     deep: DeepReport,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -182,6 +196,51 @@ fn findings(deep: &DeepReport) -> Vec<Problem> {
         )
     }));
     out
+}
+
+/// Fills each kind's source count from the source's scan (read-only). A kind the source counts
+/// and nothing staged gets a line of its own, so what was never exported shows. The source may
+/// have changed since the export, so a difference is shown, never failed on.
+async fn count_source(
+    dir: &Path,
+    config: &Config,
+    kinds: &mut Vec<KindCheck>,
+) -> Result<(), String> {
+    let source = if config.source.needs_token() {
+        workspace::export_source(dir, config).map_err(|e| format!("{e:#}"))?
+    } else {
+        config
+            .source
+            .export_source_in(dir, None, &config.normalize)
+            .map_err(|e| format!("{e:#}"))?
+    };
+    let scan = source.scan().await.map_err(|(message, _)| message)?;
+    for (kind, count) in &scan.kinds {
+        match kinds.iter_mut().find(|k| k.kind == kind.as_str()) {
+            Some(k) => {
+                k.source = Some(count.count);
+                k.source_exact = count.exact;
+            }
+            None if count.count > 0 => kinds.push(KindCheck {
+                kind: kind.as_str(),
+                source: Some(count.count),
+                source_exact: count.exact,
+                staged: 0,
+                loaded: 0,
+                found: 0,
+                missing: Vec::new(),
+                unchecked: None,
+            }),
+            None => {}
+        }
+    }
+    kinds.sort_by_key(|k| {
+        RecordKind::ALL
+            .iter()
+            .position(|r| r.as_str() == k.kind)
+            .unwrap_or(usize::MAX)
+    });
+    Ok(())
 }
 
 /// Records the findings as a `verify` run and writes its report.
@@ -231,7 +290,12 @@ pub async fn run(dir: &Path, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let store = workspace::open_store(dir, &config, false)?;
     let blobs = workspace::open_blobs(dir, &config)?;
     let target = workspace::import_target(dir, &config, &blobs, false)?;
-    let kinds = reconcile(&store, &target).await?;
+    let mut kinds = reconcile(&store, &target).await?;
+    let source_unchecked = if args.no_source {
+        None
+    } else {
+        count_source(dir, &config, &mut kinds).await.err()
+    };
     let engine = Engine::new(&store, &blobs);
     let options = VerifyOptions {
         sample: (!args.all).then_some(args.sample),
@@ -250,6 +314,7 @@ pub async fn run(dir: &Path, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         run,
         target: target.instance().to_string(),
         ok,
+        source_unchecked,
         kinds,
         deep,
         report,
@@ -259,6 +324,9 @@ pub async fn run(dir: &Path, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         let mut s = format!("Verified {}:\n", output.target);
         render(&mut s, &output.kinds);
+        if let Some(why) = &output.source_unchecked {
+            let _ = writeln!(s, "  (the source was not counted: {why})");
+        }
         render_deep(&mut s, &output.deep);
         if let Some(files) = &output.report {
             let _ = writeln!(s, "\nReport: {}", files.html.display());
@@ -276,14 +344,19 @@ pub async fn run(dir: &Path, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 pub fn render(s: &mut String, kinds: &[KindCheck]) {
     let _ = writeln!(
         s,
-        "  {:<22} {:>8} {:>8} {:>8}",
-        "kind", "staged", "loaded", "found"
+        "  {:<22} {:>9} {:>8} {:>8} {:>8}",
+        "kind", "source", "staged", "loaded", "found"
     );
     for k in kinds {
+        let source = match (k.source, k.source_exact) {
+            (Some(n), true) => n.to_string(),
+            (Some(n), false) => format!("~{n}"),
+            (None, _) => "-".to_owned(),
+        };
         let _ = write!(
             s,
-            "  {:<22} {:>8} {:>8} {:>8}",
-            k.kind, k.staged, k.loaded, k.found
+            "  {:<22} {:>9} {:>8} {:>8} {:>8}",
+            k.kind, source, k.staged, k.loaded, k.found
         );
         if let Some(why) = &k.unchecked {
             let _ = write!(s, "  (not read back: {why})");

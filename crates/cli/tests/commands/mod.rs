@@ -11,6 +11,7 @@ mod import_kill;
 mod import_kill_api;
 mod map;
 mod run_flags;
+mod run_only;
 mod scan;
 mod verify;
 mod zendesk_to_chatwoot;

@@ -235,6 +235,33 @@ fn verify_compares_conversations_in_depth_and_names_each_planted_difference() {
     assert_eq!(deep["conversations"].as_u64(), Some(conversations));
     assert_eq!(deep["compared"].as_u64(), Some(conversations), "{deep:#}");
     assert!(deep["messages_compared"].as_u64().unwrap() > conversations);
+    // Counts per kind: source (its scan), store, target.
+    let kind = |name: &str| {
+        clean["kinds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["kind"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {clean:#}"))
+    };
+    let counted = kind("conversation");
+    assert_eq!(
+        counted["source"].as_u64(),
+        Some(conversations),
+        "{counted:#}"
+    );
+    assert_eq!(counted["source_exact"], true, "{counted:#}");
+    assert_eq!(
+        counted["staged"].as_u64(),
+        Some(conversations),
+        "{counted:#}"
+    );
+    assert_eq!(
+        kind("contact")["source"].as_u64(),
+        world["contacts"].as_u64(),
+        "{clean:#}"
+    );
     assert!(
         deep["attachments_compared"].as_u64().unwrap() > 0,
         "{deep:#}"

@@ -44,13 +44,40 @@ fn tag_word(name: &str) -> String {
         .to_lowercase()
 }
 
+/// A label or tag word as Chatwoot can hold it: label titles are only letters, digits, `_` and
+/// `-` (`Label` title format, research chatwoot.md §2), so both sides are compared as their
+/// runs of letters and digits (the load reports each tag it had to change as `label_renamed`).
+fn label_form(word: &str) -> String {
+    word.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
 /// A body as text to compare: its Markdown form with image links, URLs and spacing left out
 /// (inline images point at Zendesk's own file URLs, which the world does not know).
 fn normalised(text: &str) -> String {
+    // Images are left out before conversion, since an image the converter cannot link is
+    // kept as its alt text.
+    let mut text = text.to_owned();
+    while let Some(at) = text.find("<img") {
+        let end = text[at..].find('>').map_or(text.len(), |e| at + e + 1);
+        text.replace_range(at..end, " ");
+    }
+    let text = text.as_str();
     let markdown = html::to_markdown(text)
         .map(|c| c.markdown)
         .unwrap_or_else(|_| text.to_owned());
+    words(&markdown)
+}
+
+/// Markdown (what Chatwoot holds) as text to compare, like [`normalised`]; it is not read as
+/// HTML again, which would turn a `<` in a code block into `&lt;`.
+fn words(markdown: &str) -> String {
     let mut out = String::new();
+    // An image may follow a word with no space between them.
+    let markdown = markdown.replace("![", " ![");
     for word in markdown.split_whitespace() {
         if word.contains("](") || word.starts_with("![") || word.contains("://") {
             continue;
@@ -241,7 +268,7 @@ fn assert_holds_the_world(dump: &Value, view: &View<'_>, deleted: &BTreeSet<u64>
         for t in &c.tags {
             let word = tag_word(&view.tag(*t).unwrap().name);
             assert!(
-                labels.iter().any(|l| l.replace('-', "_") == word),
+                labels.iter().any(|l| label_form(l) == label_form(&word)),
                 "{marker} label {word} in {labels:?}"
             );
         }
@@ -297,7 +324,7 @@ fn assert_holds_the_world(dump: &Value, view: &View<'_>, deleted: &BTreeSet<u64>
             }
             let content = m["content"].as_str().unwrap_or_default();
             assert_eq!(
-                normalised(content),
+                words(content),
                 normalised(&w.body),
                 "{what} body\n--- chatwoot\n{content}\n--- world\n{}",
                 w.body
@@ -392,7 +419,12 @@ fn fill_in(written: &str, zendesk: &Zendesk, chatwoot: &Chatwoot) -> String {
 }
 
 #[test]
-#[ignore = "not passing yet: after `run`, Chatwoot holds 21 of the 40 live tickets; the cause is still to find"]
+#[ignore = "not passing yet: (1) a ticket's comments reach the Chatwoot API load in key order \
+    (`records` pages by id string, 100 a batch), so a ticket's comments span batches and one \
+    batch can write a later comment before an earlier one (ticket 2: comment 200000 before its \
+    description 299999; ticket 8's description is missing after 777 comments); messages \
+    need loading per conversation in time order; (2) Zendesk comments by agents carry only the \
+    agent's key, so `original_author.email` is unset (ticket 3, comment 300004)"]
 fn init_then_run_moves_every_zendesk_ticket_into_chatwoot_once_and_quietly() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (zendesk, chatwoot) = runtime.block_on(async {
@@ -405,8 +437,13 @@ fn init_then_run_moves_every_zendesk_ticket_into_chatwoot_once_and_quietly() {
         })
         .await
         .unwrap();
+        // One ticket has 777 comments: above Chatwoot's default of 200 messages per
+        // conversation per minute, which an operator raises with
+        // `CONVERSATION_MESSAGE_PER_MINUTE_LIMIT` (research chatwoot.md §0.4); the guard and
+        // the deferral it causes are tested in the Chatwoot crate.
         let chatwoot = Chatwoot::start(ChatwootArgs {
             rate_limit: 30_000,
+            message_limit: 1_000,
             ..ChatwootArgs::default()
         })
         .await
@@ -461,7 +498,6 @@ fn init_then_run_moves_every_zendesk_ticket_into_chatwoot_once_and_quietly() {
     // Exit 3: the deleted tickets are reported as skipped, each with its reason.
     let (code, first) = json(&["run", "--json"]);
     assert!(matches!(code, 0 | 3), "{first:#}");
-    eprintln!("DEBUGFIRST {first:#}");
     let view = zendesk.world().view();
     let deleted = runtime.block_on(deleted_tickets(&zendesk));
     let dump = chatwoot.inspect();

@@ -316,7 +316,7 @@ impl TicketFields {
     }
 
     /// A ticket's custom values as attributes: unset values are left out, numbers sent as
-    /// strings become numbers.
+    /// strings become numbers, numbers in text fields (a lookup's id) become text.
     pub fn values(&self, values: &[wire::FieldValue]) -> (Map<String, Value>, Vec<u64>) {
         let mut out = Map::new();
         let mut unknown = Vec::new();
@@ -341,6 +341,10 @@ impl TicketFields {
                     .and_then(serde_json::Number::from_f64)
                     .map(Value::Number)
                     .unwrap_or(v.value.clone()),
+                // A lookup holds the id of the record it points at as a number (§3.4); the
+                // attribute is text, so the id is too (and Chatwoot refuses integers in a
+                // conversation's attributes above 9,999,999,999, which user ids pass).
+                (AttributeType::String, Value::Number(n)) => Value::String(n.to_string()),
                 _ => v.value.clone(),
             };
             out.insert(name.clone(), value);
@@ -785,16 +789,22 @@ mod tests {
             field(3, "integer", "Seats affected"),
             field(4, "decimal", "Seats affected"),
             field(5, "multiselect", "Products"),
+            field(6, "lookup", "Related customer"),
         ]);
         assert_eq!(fields.name(1), None, "system fields are not attributes");
         assert_eq!(fields.name(3), Some("seats_affected"));
         assert_eq!(fields.name(4), Some("seats_affected_4"));
         let values: Vec<wire::FieldValue> = serde_json::from_value(json!([
             {"id": 3, "value": "12"}, {"id": 4, "value": "3.50"}, {"id": 5, "value": ["a", "b"]},
-            {"id": 9, "value": "x"}, {"id": 3, "value": null}
+            {"id": 9, "value": "x"}, {"id": 6, "value": 10000000003_u64}, {"id": 3, "value": null}
         ]))
         .unwrap();
-        let (m, unknown) = fields.values(&values[..4]);
+        let (m, unknown) = fields.values(&values[..5]);
+        assert_eq!(
+            m["related_customer"],
+            json!("10000000003"),
+            "a lookup's id is text"
+        );
         assert_eq!(m["seats_affected"], json!(12));
         assert_eq!(m["seats_affected_4"], json!(3.5));
         assert_eq!(m["products"], json!(["a", "b"]));

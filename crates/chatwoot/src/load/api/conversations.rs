@@ -74,7 +74,7 @@ fn priority_name(p: i32) -> &'static str {
 }
 
 /// How `c` is finished once its messages are in.
-fn finishing(cx: &Cx<'_>, c: &Conversation, refs: &impl Resolve) -> Finish {
+pub(crate) fn finishing(cx: &Cx<'_>, c: &Conversation, refs: &impl Resolve) -> Finish {
     let status = cx.options.mapping.status(c.state);
     Finish {
         snoozed_until: (status == "snoozed")

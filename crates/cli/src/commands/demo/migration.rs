@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use deskmove_core::{Classify, ErrorKind, RecordKind, Stage};
-use deskmove_engine::Engine;
+use deskmove_engine::{DEFAULT_SAMPLE, DeepReport, Engine, VerifyOptions};
 use deskmove_store::{BlobStore, NewRun, RunId, RunStatus, SqliteStore, Store};
 use serde::Serialize;
 
@@ -55,7 +55,11 @@ pub struct Migration {
     pub held_back: u64,
     /// Per kind: source, staged, loaded, found.
     pub counts: Vec<CountLine>,
-    /// Whether every count agrees.
+    /// The source's scan before the export: (kind, count, exact), when it answered.
+    pub scanned: Option<Vec<(&'static str, u64, bool)>>,
+    /// The deep comparison of a sample read back from the target.
+    pub deep: DeepReport,
+    /// Whether every count agrees and the sample compared equal.
     pub verified: bool,
     /// The report's files.
     pub report: Option<ReportFiles>,
@@ -167,6 +171,13 @@ pub async fn migrate(
             started_at: jiff::Timestamp::now(),
         })
         .await?;
+    // What `deskmove scan` shows first: the source's counts, read-only.
+    let scanned = export_source.scan().await.ok().map(|scan| {
+        scan.kinds
+            .iter()
+            .map(|(kind, count)| (kind.as_str(), count.count, count.exact))
+            .collect::<Vec<_>>()
+    });
     let progress = StderrProgress::new();
     let extracted = export_source
         .extract(&Engine::new(&store, &blobs).with_observer(&progress), run)
@@ -229,6 +240,16 @@ pub async fn migrate(
             }
         })
         .collect();
+    // What `deskmove verify` does after the counts: a sample read back and compared in depth.
+    let deep = import_target
+        .verify_deep(
+            &Engine::new(&store, &blobs),
+            VerifyOptions {
+                sample: Some(DEFAULT_SAMPLE),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("the demo's deep verify stopped: {}", chain(&e)))?;
     let report =
         workspace::write_report(&store, &folder, run, Some(&import_target.fidelity())).await;
     store.close()?;
@@ -238,8 +259,10 @@ pub async fn migrate(
         exported: extracted.records(),
         import: LoadOutput::new(preflight, &loaded),
         held_back,
-        verified: counts.iter().all(CountLine::ok),
+        verified: counts.iter().all(CountLine::ok) && deep.ok(),
         counts,
+        scanned,
+        deep,
         report,
     }))
 }
