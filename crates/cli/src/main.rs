@@ -116,8 +116,9 @@ enum Command {
     #[command(subcommand)]
     Sandbox(registry::SandboxCommand),
     /// A whole migration on this machine with nothing to set up: local sandboxes of the default
-    /// source (serving a small demo company) and target, export, import, a three-way count
-    /// (source, store, target) and the report in deskmove-demo/ (`--serve` keeps them running).
+    /// source (serving a small demo company) and target, scan, map, export, import, a three-way
+    /// count (source, store, target), a sample compared in depth and the report in
+    /// deskmove-demo/ (`--serve` keeps them running).
     Demo(commands::demo::DemoArgs),
     /// List the helpdesks deskmove can read from and write to, with their load paths and
     /// sandboxes.

@@ -1,9 +1,10 @@
 //! `deskmove demo`: a whole migration on one machine with nothing to configure. It starts the
 //! sandboxes of the registry's default source (serving a small synthetic company) and target,
-//! checks both answer through deskmove's own client, then exports the company, imports it into
-//! the target, verifies the counts three ways (the source world's totals, the staging store,
-//! the target read back) and writes the run's report into `deskmove-demo/` of the working
-//! directory. With `--serve` it keeps both sandboxes running afterwards.
+//! checks both answer through deskmove's own client, then scans the source, exports the
+//! company, proposes a mapping.toml, imports it into the target with that mapping, verifies the
+//! counts three ways (the source world's totals, the staging store, the target read back),
+//! compares a sample of conversations in depth and writes the run's report into
+//! `deskmove-demo/` of the working directory. With `--serve` it keeps both sandboxes running afterwards.
 //!
 //! Where the default target cannot be written yet, it stops after the checks and says so: it
 //! never pretends a migration happened.
@@ -128,6 +129,14 @@ fn migration_summary(m: &migration::Migration) -> String {
             .collect();
         let _ = writeln!(s, "\nScan (read-only): {}.", counts.join(", "));
     }
+    let _ = writeln!(
+        s,
+        "Map: {} proposed ({} agents matched by email, {} kept as attribution, {} label collisions).",
+        m.folder.join(crate::workspace::MAPPING_FILE).display(),
+        m.mapped.agents_matched,
+        m.mapped.agents_unmatched,
+        m.mapped.collisions
+    );
     let _ = write!(
         s,
         "\nMigration (run #{}): {} records exported, {} written into {}.\n",

@@ -41,15 +41,9 @@ struct MapOutput {
 }
 
 /// Runs the command.
-pub async fn run(dir: &Path, args: &MapArgs) -> anyhow::Result<()> {
-    let config = Config::load(dir)?;
-    if !config.target.needs_token() {
-        return Err(UsageError(format!(
-            "{MAPPING_FILE} shapes the API path; the database path (`path = \"postgres\"`) writes agents, labels and states as the source has them and does not read it."
-        ))
-        .into());
-    }
-    let store = workspace::open_store(dir, &config, false)?;
+/// What the proposal is made from: the staged agents, tags, attribute definitions and
+/// conversations, and how many records that was.
+pub async fn staged_facts(store: &impl Store) -> anyhow::Result<(Facts, u64)> {
     let mut facts = Facts::default();
     let mut staged = 0u64;
     for kind in [
@@ -69,6 +63,19 @@ pub async fn run(dir: &Path, args: &MapArgs) -> anyhow::Result<()> {
             }
         }
     }
+    Ok((facts, staged))
+}
+
+pub async fn run(dir: &Path, args: &MapArgs) -> anyhow::Result<()> {
+    let config = Config::load(dir)?;
+    if !config.target.needs_token() {
+        return Err(UsageError(format!(
+            "{MAPPING_FILE} shapes the API path; the database path (`path = \"postgres\"`) writes agents, labels and states as the source has them and does not read it."
+        ))
+        .into());
+    }
+    let store = workspace::open_store(dir, &config, false)?;
+    let (facts, staged) = staged_facts(&store).await?;
     store.close()?;
     if staged == 0 {
         return Err(UsageError(

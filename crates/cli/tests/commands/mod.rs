@@ -265,6 +265,28 @@ fn demo_migrates_a_small_company_and_verifies_it_three_ways() {
     );
     let contacts = count("contact");
     assert_eq!(contacts["found"], 40, "{contacts}");
+    // scan → map → run → verify: the scan counted the conversations before the export, the
+    // proposed mapping is in the folder, and a sample was compared in depth with no difference.
+    let scanned = m["scanned"].as_array().unwrap();
+    assert!(
+        scanned
+            .iter()
+            .any(|k| k[0] == "conversation" && k[1] == conversations["source"]),
+        "{scanned:?}"
+    );
+    assert!(dir.join("deskmove-demo/mapping.toml").exists());
+    assert_eq!(
+        m["mapped"]["agents_matched"], 0,
+        "the target has only its owner"
+    );
+    let deep = &m["deep"];
+    assert_eq!(deep["compared"], conversations["source"], "{deep:#}");
+    assert!(deep["messages_compared"].as_u64().unwrap() > 50, "{deep:#}");
+    assert_eq!(
+        deep["mismatches"].as_array().map(Vec::len),
+        Some(0),
+        "{deep:#}"
+    );
     let html = m["report"]["html"].as_str().unwrap();
     assert!(
         dir.path().join(html).exists() || std::path::Path::new(html).exists(),

@@ -16,6 +16,7 @@ use crate::config::{CONFIG_FILE, NormalizeConfig};
 use crate::load_progress::{LoadProgress, Phase};
 use crate::progress::StderrProgress;
 use crate::registry::{LocalSandbox, SourceName, TargetName};
+use crate::workspace::MAPPING_FILE;
 use crate::workspace::{self, ReportFiles, chain};
 
 /// The demo's folder inside the working directory.
@@ -40,6 +41,17 @@ impl CountLine {
     }
 }
 
+/// What the demo's proposed mapping decided.
+#[derive(Debug, Serialize)]
+pub struct MapLine {
+    /// Source agents matched by email to an agent of the target.
+    pub agents_matched: usize,
+    /// Source agents with no agent of the same email there (kept as attribution).
+    pub agents_unmatched: usize,
+    /// Label titles two or more tags became.
+    pub collisions: usize,
+}
+
 /// What the demo's migration did.
 #[derive(Debug, Serialize)]
 pub struct Migration {
@@ -57,6 +69,8 @@ pub struct Migration {
     pub counts: Vec<CountLine>,
     /// The source's scan before the export: (kind, count, exact), when it answered.
     pub scanned: Option<Vec<(&'static str, u64, bool)>>,
+    /// What the proposed mapping.toml matched.
+    pub mapped: MapLine,
     /// The deep comparison of a sample read back from the target.
     pub deep: DeepReport,
     /// Whether every count agrees and the sample compared equal.
@@ -93,6 +107,7 @@ async fn waiting_for_limits(store: &SqliteStore) -> anyhow::Result<u64> {
 fn fresh(folder: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(folder)?;
     for name in [
+        MAPPING_FILE,
         "deskmove.sqlite",
         "deskmove.sqlite-wal",
         "deskmove.sqlite-shm",
@@ -196,6 +211,22 @@ pub async fn migrate(
             );
         }
     };
+    // What `deskmove map` does next: a mapping.toml proposed from what was staged, agents
+    // matched by email against the target's; the demo loads with it, as a user would after
+    // reviewing it.
+    let (facts, _) = crate::commands::map::staged_facts(&store).await?;
+    let agents = target_section.agent_emails(&target.token()).await?;
+    let proposal = deskmove_chatwoot::propose::propose(None, &facts, &agents)
+        .map_err(|e| anyhow::anyhow!("the demo's mapping proposal failed: {e}"))?;
+    std::fs::write(folder.join(MAPPING_FILE), &proposal.text)?;
+    let import_target = import_target
+        .with_mapping_toml(&proposal.text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", name(target), e.message))?;
+    let mapped = MapLine {
+        agents_matched: proposal.agents_matched.len(),
+        agents_unmatched: proposal.agents_unmatched.len(),
+        collisions: proposal.collisions.len(),
+    };
     let progress = LoadProgress::new(Phase::Load);
     let loaded = import_target
         .load(&Engine::new(&store, &blobs).with_observer(&progress), run)
@@ -262,6 +293,7 @@ pub async fn migrate(
         verified: counts.iter().all(CountLine::ok) && deep.ok(),
         counts,
         scanned,
+        mapped,
         deep,
         report,
     }))
