@@ -434,6 +434,22 @@ async fn expected_per_stream<S: Source>(source: &S) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// What `scan` predicts for a load path, and an attribute that needs a type decision.
+pub use deskmove_chatwoot::predict::{AttributeDecision, Prediction};
+/// What the proposal of a `mapping.toml` is made from, and what it decided.
+pub use deskmove_chatwoot::propose::{Facts as MappingFacts, Proposal as MappingProposal};
+
+/// What `scan` found out about the target (see [`TargetSection::scan`]).
+#[derive(Debug)]
+pub struct TargetScan {
+    /// Source agents with no agent of the same email in the target, when its agents were read.
+    pub unmatched: Option<Vec<String>>,
+    /// Each load path's predicted calls and time, the configured path first.
+    pub predictions: Vec<Prediction>,
+    /// Attributes that need a type decision.
+    pub attributes: Vec<AttributeDecision>,
+}
+
 sections! {
     /// `[target]`: `kind` picks the connector, whose crate owns every other key of the section.
     TargetSection {
@@ -463,6 +479,66 @@ impl TargetSection {
                 .target(token, blobs)
                 .map(ImportTarget::Chatwoot)
                 .map_err(SetupError::from_classified),
+        }
+    }
+
+    /// What `scan` says of the target, reading only its agents: the source's agents it lacks
+    /// (`None`, with the reason in `notes`, when they could not be read), the predicted calls
+    /// and time of each load path (the configured one first) and the attributes that need a
+    /// type decision. An unreadable `[target.http]` is the error.
+    pub async fn scan(
+        &self,
+        scan: &SourceScan,
+        token: Result<SecretString, String>,
+        notes: &mut Vec<String>,
+    ) -> Result<TargetScan, String> {
+        use deskmove_chatwoot::predict;
+        match self {
+            Self::Chatwoot(target) => {
+                let unmatched = match token {
+                    Ok(token) => match predict::agent_emails(target, &token).await {
+                        Ok(emails) => Some(predict::unmatched_agents(scan, &emails)),
+                        Err(e) => {
+                            notes.push(format!("The target's agents could not be read: {e}"));
+                            None
+                        }
+                    },
+                    Err(why) => {
+                        notes.push(format!("The target's agents were not read: {why}."));
+                        None
+                    }
+                };
+                let mut api = predict::ApiSettings::from_config(target)
+                    .map_err(|m| format!("[target.http]: {m}"))?;
+                // With no agent matched, conversations get no assignee (and no assignment call).
+                api.assignees = unmatched
+                    .as_ref()
+                    .is_none_or(|u| u.len() < scan.agent_emails.len());
+                let api = predict::api(scan, &api);
+                let postgres = predict::postgres(scan);
+                let predictions = match target.path {
+                    deskmove_chatwoot::LoadPath::Api => vec![api, postgres],
+                    deskmove_chatwoot::LoadPath::Postgres => vec![postgres, api],
+                };
+                Ok(TargetScan {
+                    unmatched,
+                    predictions,
+                    attributes: predict::attributes_needing_decision(scan),
+                })
+            }
+        }
+    }
+
+    /// A `mapping.toml` proposed for `facts` against the target's agents (`agents`, lower-cased
+    /// emails), laid over `existing` (the current file, if any).
+    pub fn propose_mapping(
+        &self,
+        existing: Option<&str>,
+        facts: &MappingFacts,
+        agents: &std::collections::BTreeSet<String>,
+    ) -> Result<MappingProposal, String> {
+        match self {
+            Self::Chatwoot(_) => deskmove_chatwoot::propose::propose(existing, facts, agents),
         }
     }
 

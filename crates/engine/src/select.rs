@@ -73,25 +73,22 @@ impl Selection {
     }
 }
 
-/// The channel a source staged for a conversation: Intercom's `source.type`, else a
-/// `channel` field (Zendesk's `via.channel`), else `conversation`.
+/// The channel a source staged for a conversation (the `channel` its connector puts beside the
+/// record), else `conversation`.
 pub fn channel(c: &Conversation) -> String {
     c.extra
-        .get("source")
-        .and_then(|s| s.get("type"))
-        .or_else(|| c.extra.get("channel"))
+        .get("channel")
         .and_then(|v| v.as_str())
         .filter(|s| !s.is_empty())
         .unwrap_or("conversation")
         .to_owned()
 }
 
-/// When a closed conversation was last closed: Intercom's `statistics.last_close_at`
-/// (research/intercom-api.md, conversation statistics), else its last change.
+/// When a closed conversation was last closed (the `closed_at` its connector puts beside the
+/// record, in UNIX seconds), else its last change.
 fn closed_at(c: &Conversation) -> i64 {
     c.extra
-        .get("statistics")
-        .and_then(|s| s.get("last_close_at"))
+        .get("closed_at")
         .and_then(|v| v.as_i64())
         .or_else(|| c.updated_at.map(|t| t.as_second()))
         .unwrap_or_else(|| c.created_at.as_second())

@@ -7,8 +7,8 @@
 //! its own budget and pause gate and the one retry policy.
 //!
 //! One exception, for vendors whose download links start on their own API host and want the
-//! account's credentials there (Zendesk's "secure downloads" answer 302 to a pre-signed host only
-//! when signed in): a connector may hand the client a signed-in [`PoliteClient`] for that one
+//! account's credentials there (a "secure downloads" setting that answers 302 to a pre-signed
+//! host only when signed in): a connector may hand the client a signed-in [`PoliteClient`] for that one
 //! host ([`FileClientBuilder::signed_in`]). Hops on its host go through it, credentials included;
 //! every other hop, the redirect it answers included, goes without any.
 

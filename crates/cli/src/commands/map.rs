@@ -5,13 +5,13 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use deskmove_chatwoot::propose::{Facts, Proposal, propose};
 use deskmove_core::RecordKind;
 use deskmove_store::Store;
 use serde::Serialize;
 
 use crate::UsageError;
 use crate::config::{Config, read_token};
+use crate::registry::{MappingFacts as Facts, MappingProposal as Proposal};
 use crate::workspace::{self, MAPPING_FILE};
 
 /// Records read from the store per page.
@@ -35,12 +35,13 @@ pub struct MapArgs {
 #[derive(Debug, Serialize)]
 struct MapOutput {
     file: String,
+    /// The target's name, as people write it.
+    target: &'static str,
     created: bool,
     #[serde(flatten)]
     proposal: Proposal,
 }
 
-/// Runs the command.
 /// What the proposal is made from: the staged agents, tags, attribute definitions and
 /// conversations, and how many records that was.
 pub async fn staged_facts(store: &impl Store) -> anyhow::Result<(Facts, u64)> {
@@ -66,6 +67,7 @@ pub async fn staged_facts(store: &impl Store) -> anyhow::Result<(Facts, u64)> {
     Ok((facts, staged))
 }
 
+/// Runs the command.
 pub async fn run(dir: &Path, args: &MapArgs) -> anyhow::Result<()> {
     let config = Config::load(dir)?;
     if !config.target.needs_token() {
@@ -95,13 +97,17 @@ pub async fn run(dir: &Path, args: &MapArgs) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(UsageError(format!("cannot read {}: {e}", path.display())).into()),
     };
-    let proposal = propose(existing.as_deref(), &facts, &agents).map_err(UsageError)?;
+    let proposal = config
+        .target
+        .propose_mapping(existing.as_deref(), &facts, &agents)
+        .map_err(UsageError)?;
     if existing.as_deref() != Some(proposal.text.as_str()) {
         std::fs::write(&path, &proposal.text)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
     let output = MapOutput {
         file: MAPPING_FILE.to_owned(),
+        target: config.target.connector().display_name(),
         created: existing.is_none(),
         proposal,
     };
@@ -129,9 +135,10 @@ fn render(out: &MapOutput) -> String {
     );
     let _ = writeln!(
         s,
-        "Agents: {} matched by email, {} with no Chatwoot agent of the same email (attribution only unless you change them).",
+        "Agents: {} matched by email, {} with no {} agent of the same email (attribution only unless you change them).",
         p.agents_matched.len(),
-        p.agents_unmatched.len()
+        p.agents_unmatched.len(),
+        out.target
     );
     for (title, tags) in &p.collisions {
         let tags = tags

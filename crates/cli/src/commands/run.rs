@@ -45,7 +45,7 @@ labels, attributes, companies, macros) always loads whole; help-center articles 
 without a selection.
 
 `--only attachments` loads only files (every file not in the target yet, or whose bytes
-changed). `--only attribution` needs the database path: the Chatwoot API cannot re-author a
+changed). `--only attribution` needs a database path: an API path cannot re-author a
 message. `--only labels` (after loading the tags) and `--only states` write again only that
 aspect of the conversations already in the target, under the current mapping.toml, where it
 differs (no message, no other field; nobody notified); the export still runs first, so a fix at
@@ -243,7 +243,7 @@ pub async fn run(dir: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
     match args.only.as_deref() {
         Some("attribution") if config.target.needs_token() => {
             return Err(UsageError(
-                "--only attribution: the Chatwoot API cannot re-author a message (every message is the token user's); use path = \"postgres\" in [target] to write original authors. Nothing was written.".into(),
+                format!("--only attribution: the {} API cannot re-author a message (every message is the token user's); use path = \"postgres\" in [target] to write original authors. Nothing was written.", config.target.connector().display_name()),
             )
             .into());
         }

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::UsageError;
 use crate::config::{Config, read_token};
 use crate::progress::plural;
-use crate::registry::{ExportSource, TargetSection};
+use crate::registry::{AttributeDecision, ExportSource, Prediction, TargetScan};
 use crate::workspace::{self, Stopped};
 
 /// Arguments of `deskmove scan`.
@@ -79,9 +79,9 @@ struct ScanOutput {
     truncated_expected: u64,
     /// `None` when the target's agents could not be read (say why in `notes`).
     unmatched_agents: Option<Vec<String>>,
-    attributes_needing_decision: Vec<deskmove_chatwoot::predict::AttributeDecision>,
+    attributes_needing_decision: Vec<AttributeDecision>,
     export: Option<ExportLine>,
-    targets: Vec<deskmove_chatwoot::predict::Prediction>,
+    targets: Vec<Prediction>,
     /// Source and configured target together.
     total_calls: u64,
     total_seconds: f64,
@@ -144,37 +144,24 @@ pub async fn run(dir: &Path, args: &ScanArgs) -> anyhow::Result<()> {
     let scan = scan_source(&source).await?;
     let mut notes = scan.notes.clone();
 
-    let TargetSection::Chatwoot(target) = &config.target;
     let target_name = config.target.connector().name();
     // The target's agents: one read, when a token is at hand.
     let token = config
         .target
         .token_source()
         .and_then(|place| read_token(&place, dir, config.target.connector().display_name()));
-    let unmatched = match token {
-        Ok(token) => match deskmove_chatwoot::predict::agent_emails(target, &token).await {
-            Ok(emails) => Some(deskmove_chatwoot::predict::unmatched_agents(&scan, &emails)),
-            Err(e) => {
-                notes.push(format!("The target's agents could not be read: {e}"));
-                None
-            }
-        },
-        Err(why) => {
-            notes.push(format!("The target's agents were not read: {why}."));
-            None
-        }
-    };
-    let usage = |m: String| UsageError(format!("[target.http]: {m}"));
-    let mut api = deskmove_chatwoot::predict::ApiSettings::from_config(target).map_err(usage)?;
-    // With no agent matched, conversations get no assignee (and no assignment call).
-    api.assignees = unmatched
-        .as_ref()
-        .is_none_or(|u| u.len() < scan.agent_emails.len());
-    let api = deskmove_chatwoot::predict::api(&scan, &api);
-    let postgres = deskmove_chatwoot::predict::postgres(&scan);
-    let (configured, other) = match target.path {
-        deskmove_chatwoot::LoadPath::Api => (api, postgres),
-        deskmove_chatwoot::LoadPath::Postgres => (postgres, api),
+    let TargetScan {
+        unmatched,
+        predictions,
+        attributes,
+    } = config
+        .target
+        .scan(&scan, token, &mut notes)
+        .await
+        .map_err(UsageError)?;
+    let mut predictions = predictions.into_iter();
+    let (Some(configured), other) = (predictions.next(), predictions) else {
+        anyhow::bail!("the target predicted no load path");
     };
 
     let conversations = scan
@@ -217,11 +204,11 @@ pub async fn run(dir: &Path, args: &ScanArgs) -> anyhow::Result<()> {
             (truncated * conversations).div_ceil(sampled)
         },
         unmatched_agents: unmatched,
-        attributes_needing_decision: deskmove_chatwoot::predict::attributes_needing_decision(&scan),
+        attributes_needing_decision: attributes,
         total_calls: export_calls + configured.total_calls,
         total_seconds: export_seconds + configured.seconds,
         export,
-        targets: vec![configured, other],
+        targets: std::iter::once(configured).chain(other).collect(),
         notes,
         runbook: None,
     };
@@ -379,7 +366,7 @@ fn render(out: &ScanOutput) -> String {
     s
 }
 
-/// The run book Intercom's migration process asks for (../shared/seeds/004): the first run of
+/// The run book a vendor's own migration process asks for (../shared/seeds/004): the first run of
 /// everything closed before the delta date, then the cutover run; each step with its predicted
 /// duration, its checks and its rollback.
 fn runbook(out: &ScanOutput, scan: &SourceScan, delta: jiff::civil::Date, scanned: f64) -> String {

@@ -659,6 +659,15 @@ pub fn thread(c: &wire::Conversation, kind: ThreadKind, cx: &Context<'_>) -> Thr
     {
         extra.insert("channel".into(), json!(channel));
     }
+    // When it was last closed, where `run --closed-before` reads it.
+    if let Some(closed) = c
+        .statistics
+        .as_ref()
+        .and_then(|s| s.extra.get("last_close_at"))
+        .and_then(Value::as_i64)
+    {
+        extra.insert("closed_at".into(), json!(closed));
+    }
     // The 500-part cap (§2): fewer parts than the statistics count means the oldest are gone.
     if let Some(total) = told
         && total > parts.len() as u64

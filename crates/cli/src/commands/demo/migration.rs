@@ -216,7 +216,8 @@ pub async fn migrate(
     // reviewing it.
     let (facts, _) = crate::commands::map::staged_facts(&store).await?;
     let agents = target_section.agent_emails(&target.token()).await?;
-    let proposal = deskmove_chatwoot::propose::propose(None, &facts, &agents)
+    let proposal = target_section
+        .propose_mapping(None, &facts, &agents)
         .map_err(|e| anyhow::anyhow!("the demo's mapping proposal failed: {e}"))?;
     std::fs::write(folder.join(MAPPING_FILE), &proposal.text)?;
     let import_target = import_target
