@@ -528,6 +528,16 @@ pub struct Fidelity {
     pub kinds: Vec<RecordKind>,
     /// Aspects that are not simply kept.
     pub items: Vec<FidelityItem>,
+    /// Whether this path writes a conversation together with its messages (a target that
+    /// creates a conversation from its first message, or writes it as one transcript). Then the
+    /// engine hands each new or changed conversation in the conversation batch immediately
+    /// followed by its messages not yet current here, in thread order (by `created_at`, then
+    /// key): one call of [`Target::load`] with kind `conversation` holds both kinds, and gets one
+    /// result per record. The message pass afterwards hands only messages not attempted in that
+    /// run: those of conversations that were already current (a delta) and those whose
+    /// conversation is not staged.
+    #[serde(default)]
+    pub threads: bool,
 }
 
 /// What a preflight check found.
@@ -614,8 +624,8 @@ pub trait Target: Send + Sync {
     /// auto-assignment), or refuses naming the setting to change. Called once before any load.
     fn preflight(&self) -> impl Future<Output = Result<Preflight, Self::Error>> + Send;
 
-    /// Loads `records`, all of `kind`, each new or changed since its ledger entry (see the trait
-    /// docs). `refs` answers what records (these and the ones they reference) already are here.
+    /// Loads `records`, all of `kind` (with [`Fidelity::threads`], conversations each followed by
+    /// its messages), each new or changed since its ledger entry (see the trait docs). `refs` answers what records (these and the ones they reference) already are here.
     /// A ref may name an object that is gone (rolled back, or deleted by hand): then the record
     /// is created again and reported `loaded`, never failed for it.
     fn load(

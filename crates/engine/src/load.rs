@@ -14,7 +14,7 @@ use deskmove_core::{
     Classify, ContentHash, ErrorKind, Problem, Record, RecordKind, SourceKey, Stage, Target,
     TargetInstance,
 };
-use deskmove_store::{LedgerEntry, LoadBatch, Outcome, RunId, Store, StoredRecord};
+use deskmove_store::{LedgerEntry, LoadBatch, Outcome, RunId, Store, StoredRecord, ThreadPosition};
 use futures::{StreamExt, TryStreamExt};
 
 use crate::progress::{LoadCounts, Progress};
@@ -125,6 +125,12 @@ impl<St: Store> Engine<'_, St> {
 
     /// [`load`](Self::load), of only what `chosen` takes when it is given (see
     /// [`Engine::choose`]): the rest stays staged, untouched in the ledger, for a later run.
+    ///
+    /// Messages go in thread order ([`Store::messages_in_thread_order`]): each conversation's in
+    /// the order they were written, whatever order the source's ids have. A target with
+    /// [`Fidelity::threads`](deskmove_core::connector::Fidelity) gets each conversation with its
+    /// messages in the conversation pass instead; the message pass then hands it only what that
+    /// pass did not attempt.
     pub async fn load_chosen<T: Target>(
         &self,
         run: RunId,
@@ -132,14 +138,16 @@ impl<St: Store> Engine<'_, St> {
         mut chosen: Option<Chosen>,
     ) -> Result<LoadReport, EngineError> {
         let instance = target.instance();
-        let loadable = target.fidelity().kinds;
+        let fidelity = target.fidelity();
         let mut report = LoadReport {
             target: instance.clone(),
             kinds: Vec::new(),
             not_loadable: Vec::new(),
         };
+        // Messages a thread target got with their conversations, reported with the messages.
+        let mut in_threads = LoadCounts::default();
         for kind in RecordKind::ALL {
-            if !loadable.contains(&kind) {
+            if !fidelity.kinds.contains(&kind) {
                 if !self.store.records(kind, None, 1).await?.is_empty() {
                     tracing::warn!(%kind, target = %instance, "This load path cannot load these staged records.");
                     report.not_loadable.push(kind);
@@ -148,22 +156,51 @@ impl<St: Store> Engine<'_, St> {
             }
             self.observer.event(&Progress::KindStarted { kind });
             let mut counts = LoadCounts::default();
-            let mut after: Option<SourceKey> = None;
+            let pass = Pass {
+                run,
+                instance: &instance,
+                kind,
+                skip_this_run: fidelity.threads && kind == RecordKind::Message,
+            };
+            if kind == RecordKind::Message && in_threads != LoadCounts::default() {
+                counts.add(&in_threads);
+                self.observer.event(&Progress::BatchCommitted {
+                    kind,
+                    counts: in_threads,
+                });
+            }
+            let mut after: Option<StoredRecord> = None;
             loop {
-                let page = self
-                    .store
-                    .records(kind, after.as_ref(), self.options.batch_size)
-                    .await?;
+                let page = match (kind, &after) {
+                    (RecordKind::Message, a) => {
+                        let a = a.as_ref().and_then(|s| ThreadPosition::of(&s.record));
+                        self.store
+                            .messages_in_thread_order(a.as_ref(), self.options.batch_size)
+                            .await?
+                    }
+                    (_, a) => {
+                        let a = a.as_ref().map(|s| s.record.key());
+                        self.store.records(kind, a, self.options.batch_size).await?
+                    }
+                };
                 let Some(last) = page.last() else { break };
-                after = Some(last.record.key().clone());
-                let page = match chosen.as_mut() {
+                after = Some(last.clone());
+                let page: Vec<StoredRecord> = match chosen.as_mut() {
                     Some(c) => page.into_iter().filter(|s| c.takes(&s.record)).collect(),
                     None => page,
                 };
                 if page.is_empty() {
                     continue;
                 }
-                let batch = self.load_batch(run, target, &instance, kind, page).await?;
+                let batch = if fidelity.threads && kind == RecordKind::Conversation {
+                    let (conversations, messages) = self
+                        .load_threads(&pass, target, page, chosen.as_mut())
+                        .await?;
+                    in_threads.add(&messages);
+                    conversations
+                } else {
+                    self.load_batch_in(&pass, target, page).await?
+                };
                 counts.add(&batch);
                 self.observer.event(&Progress::BatchCommitted {
                     kind,
@@ -191,6 +228,7 @@ impl<St: Store> Engine<'_, St> {
             .await?)
     }
 
+    /// Loads one page of `kind` (see [`load`](Self::load)).
     pub(crate) async fn load_batch<T: Target>(
         &self,
         run: RunId,
@@ -199,22 +237,108 @@ impl<St: Store> Engine<'_, St> {
         kind: RecordKind,
         page: Vec<StoredRecord>,
     ) -> Result<LoadCounts, EngineError> {
-        let mut counts = LoadCounts::default();
+        let pass = Pass {
+            run,
+            instance,
+            kind,
+            skip_this_run: false,
+        };
+        self.load_batch_in(&pass, target, page).await
+    }
+
+    async fn load_batch_in<T: Target>(
+        &self,
+        pass: &Pass<'_>,
+        target: &T,
+        page: Vec<StoredRecord>,
+    ) -> Result<LoadCounts, EngineError> {
         let own = self
-            .ledger_entries(page.iter().map(|s| s.record.key()), instance)
+            .ledger_entries(page.iter().map(|s| s.record.key()), pass.instance)
             .await?;
-        let mut refs = LedgerRefs::from_entries(own.iter().flatten());
+        let counts = self
+            .load_records(pass, target, page.into_iter().zip(own).collect())
+            .await?;
+        Ok(counts.of(pass.kind))
+    }
+
+    /// A conversation page for a thread target: the conversations not current here, each with
+    /// its messages not current here, in one call. Returns what became of the conversations and
+    /// of the messages.
+    async fn load_threads<T: Target>(
+        &self,
+        pass: &Pass<'_>,
+        target: &T,
+        page: Vec<StoredRecord>,
+        mut chosen: Option<&mut Chosen>,
+    ) -> Result<(LoadCounts, LoadCounts), EngineError> {
+        let own = self
+            .ledger_entries(page.iter().map(|s| s.record.key()), pass.instance)
+            .await?;
+        let mut unchanged = 0;
+        let mut stale = Vec::new();
+        for (stored, entry) in page.into_iter().zip(own) {
+            if is_current(target, &stored, entry.as_ref()) {
+                unchanged += 1;
+            } else {
+                stale.push((stored, entry));
+            }
+        }
+        let keys: Vec<SourceKey> = stale.iter().map(|(s, _)| s.record.key().clone()).collect();
+        let mut threads: HashMap<SourceKey, Vec<StoredRecord>> = HashMap::new();
+        for m in self.store.thread_messages(&keys).await? {
+            if let Record::Message(msg) = &m.record
+                && chosen.as_mut().is_none_or(|c| c.takes(&m.record))
+            {
+                threads.entry(msg.conversation.clone()).or_default().push(m);
+            }
+        }
+        let messages: Vec<&StoredRecord> = threads.values().flatten().collect();
+        let message_entries = self
+            .ledger_entries(messages.iter().map(|s| s.record.key()), pass.instance)
+            .await?;
+        let mut message_entry: HashMap<SourceKey, Option<LedgerEntry>> = messages
+            .iter()
+            .map(|s| s.record.key().clone())
+            .zip(message_entries)
+            .collect();
+        let mut batch = Vec::new();
+        for (stored, entry) in stale {
+            let key = stored.record.key().clone();
+            batch.push((stored, entry));
+            for m in threads.remove(&key).unwrap_or_default() {
+                let entry = message_entry.remove(m.record.key()).flatten();
+                batch.push((m, entry));
+            }
+        }
+        let counts = self.load_records(pass, target, batch).await?;
+        let mut conversations = counts.of(RecordKind::Conversation);
+        conversations.unchanged += unchanged;
+        Ok((conversations, counts.of(RecordKind::Message)))
+    }
+
+    /// Hands the records that are not current here to the target in one call (after resolving
+    /// what they reference) and commits what became of them.
+    async fn load_records<T: Target>(
+        &self,
+        pass: &Pass<'_>,
+        target: &T,
+        page: Vec<(StoredRecord, Option<LedgerEntry>)>,
+    ) -> Result<KindCounts, EngineError> {
+        let (run, instance) = (pass.run, pass.instance);
+        let mut counts = KindCounts::default();
+        let mut refs = LedgerRefs::from_entries(page.iter().filter_map(|(_, e)| e.as_ref()));
         let mut records = Vec::new();
         let mut hashes = HashMap::new();
-        for (stored, entry) in page.into_iter().zip(own) {
-            let fingerprint = target.mapping_fingerprint(&stored.record);
-            let hash = ledger_hash(&stored.hash, fingerprint.as_ref());
-            let current = entry.is_some_and(|e| {
-                e.outcome != Outcome::Failed && e.content_hash.as_ref() == Some(&hash)
-            });
-            if current {
-                counts.unchanged += 1;
+        for (stored, entry) in page {
+            if pass.skip_this_run && entry.as_ref().is_some_and(|e| e.run == run) {
+                // Attempted in this run's conversation pass, with its conversation.
+                continue;
+            }
+            if is_current(target, &stored, entry.as_ref()) {
+                counts.get(stored.record.kind()).unchanged += 1;
             } else {
+                let fingerprint = target.mapping_fingerprint(&stored.record);
+                let hash = ledger_hash(&stored.hash, fingerprint.as_ref());
                 hashes.insert(stored.record.key().clone(), hash);
                 records.push(stored.record);
             }
@@ -236,7 +360,7 @@ impl<St: Store> Engine<'_, St> {
         }
 
         let results = self
-            .call_load(target, instance, kind, &records, &refs)
+            .call_load(target, instance, pass.kind, &records, &refs)
             .await?;
         let mut by_key: HashMap<SourceKey, LoadResult> = HashMap::with_capacity(results.len());
         for r in results {
@@ -265,14 +389,15 @@ impl<St: Store> Engine<'_, St> {
                 ))
             });
             let (entry, problem) = settle(result, key, instance, hash, run);
+            let c = counts.get(record.kind());
             match entry.as_ref().map(|e| e.outcome) {
-                Some(Outcome::Loaded) => counts.loaded += 1,
-                Some(Outcome::Updated) => counts.updated += 1,
-                Some(Outcome::Skipped) | None => counts.skipped += 1,
-                Some(Outcome::Failed | Outcome::Removed) => counts.failed += 1,
+                Some(Outcome::Loaded) => c.loaded += 1,
+                Some(Outcome::Updated) => c.updated += 1,
+                Some(Outcome::Skipped) | None => c.skipped += 1,
+                Some(Outcome::Failed | Outcome::Removed) => c.failed += 1,
             }
             if let Some(p) = problem {
-                counts.problems += 1;
+                c.problems += 1;
                 batch.problems.push(p);
             }
             batch.entries.extend(entry);
@@ -317,6 +442,51 @@ impl<St: Store> Engine<'_, St> {
             }
         }
     }
+}
+
+/// One load pass: a kind, in a run, into a target instance.
+struct Pass<'a> {
+    run: RunId,
+    instance: &'a TargetInstance,
+    /// The kind handed to [`Target::load`].
+    kind: RecordKind,
+    /// Leave out records this run already attempted (the message pass of a thread target).
+    skip_this_run: bool,
+}
+
+/// What one call did, by record kind (a thread batch holds two).
+#[derive(Default)]
+struct KindCounts(Vec<(RecordKind, LoadCounts)>);
+
+impl KindCounts {
+    fn get(&mut self, kind: RecordKind) -> &mut LoadCounts {
+        let i = match self.0.iter().position(|(k, _)| *k == kind) {
+            Some(i) => i,
+            None => {
+                self.0.push((kind, LoadCounts::default()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[i].1
+    }
+
+    fn of(&self, kind: RecordKind) -> LoadCounts {
+        self.0
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, c)| *c)
+            .unwrap_or_default()
+    }
+}
+
+/// Whether the ledger says `stored` is in the target as it is now, under the current mapping.
+fn is_current<T: Target>(target: &T, stored: &StoredRecord, entry: Option<&LedgerEntry>) -> bool {
+    entry.is_some_and(|e| {
+        e.outcome != Outcome::Failed && e.outcome != Outcome::Removed && {
+            let fingerprint = target.mapping_fingerprint(&stored.record);
+            e.content_hash.as_ref() == Some(&ledger_hash(&stored.hash, fingerprint.as_ref()))
+        }
+    })
 }
 
 /// Turns one target result into a ledger entry (none for a skip without a target id: nothing of

@@ -9,3 +9,4 @@ mod ledger;
 mod phases;
 mod select;
 mod support;
+mod thread_order;

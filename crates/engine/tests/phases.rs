@@ -172,6 +172,7 @@ impl Target for Mute {
     }
     fn fidelity(&self) -> Fidelity {
         Fidelity {
+            threads: false,
             kinds: vec![RecordKind::Agent],
             items: vec![],
         }

@@ -46,6 +46,7 @@ pub fn partial() -> SourceKey {
 /// What the test path says it cannot keep.
 pub fn fidelity() -> Fidelity {
     Fidelity {
+        threads: false,
         kinds: RecordKind::ALL.to_vec(),
         items: vec![
             FidelityItem {

@@ -25,5 +25,5 @@ pub use store::Store;
 pub use types::{
     Activity, ActivityPhase, BlobMeta, CursorState, Dump, KindStatus, LedgerEntry, LoadBatch,
     NewRun, Outcome, ProblemGroup, RawPayload, Run, RunId, RunStatus, StagedBatch, StatusReport,
-    StoredProblem, StoredRaw, StoredRecord,
+    StoredProblem, StoredRaw, StoredRecord, ThreadPosition,
 };

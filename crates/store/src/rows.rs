@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use crate::error::StoreError;
 use crate::types::{
     Activity, ActivityPhase, LoadBatch, Outcome, RunId, StagedBatch, StoredProblem, StoredRecord,
+    ThreadPosition,
 };
 
 /// A source key as stored: (kind, system, id). Kind first, so one index both finds a key and
@@ -134,6 +135,44 @@ pub(crate) struct RecordRow {
     pub updated_at: Option<String>,
     /// Canonical JSON (sorted keys), so equal records are equal bytes.
     pub body: String,
+    /// Where a message sits in thread order; `None` for every other kind.
+    pub thread: Option<ThreadColumns>,
+}
+
+/// A message's place in thread order as stored: (conversation system, conversation id, created
+/// at in nanoseconds since the epoch). The record's own (system, id) breaks ties.
+pub(crate) type ThreadColumns = (String, String, i64);
+
+/// Nanoseconds since the epoch, clamped to what an `i64` holds (years 1678 to 2262).
+pub(crate) fn thread_nanos(at: Timestamp) -> i64 {
+    i64::try_from(at.as_nanosecond()).unwrap_or(if at.as_second() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
+pub(crate) fn thread_columns(record: &Record) -> Option<ThreadColumns> {
+    match record {
+        Record::Message(m) => Some((
+            m.conversation.system.clone(),
+            m.conversation.id.clone(),
+            thread_nanos(m.created_at),
+        )),
+        _ => None,
+    }
+}
+
+/// The stored columns of a [`ThreadPosition`]: (conversation system, conversation id, created
+/// at, message system, message id).
+pub(crate) fn position_columns(p: &ThreadPosition) -> (String, String, i64, String, String) {
+    (
+        p.conversation.system.clone(),
+        p.conversation.id.clone(),
+        thread_nanos(p.created_at),
+        p.key.system.clone(),
+        p.key.id.clone(),
+    )
 }
 
 pub(crate) struct ProblemRow {
@@ -245,6 +284,7 @@ pub(crate) fn prepare_batch(batch: StagedBatch) -> Result<PreparedBatch, StoreEr
                 hash: record.content_hash().map_err(StoreError::serde(key))?.0,
                 updated_at: updated_at(record).map(|t| t.to_string()),
                 body,
+                thread: thread_columns(record),
             })
         })
         .collect::<Result<_, _>>()?;

@@ -10,7 +10,7 @@ use deskmove_core::{Problem, RecordKind, SourceKey};
 use crate::error::StoreError;
 use crate::types::{
     Activity, BlobMeta, Dump, LedgerEntry, LoadBatch, NewRun, Run, RunId, RunStatus, StagedBatch,
-    StatusReport, StoredProblem, StoredRaw, StoredRecord,
+    StatusReport, StoredProblem, StoredRaw, StoredRecord, ThreadPosition,
 };
 
 /// The staging store: runs, raw payloads, canonical records, stream cursors, the ledger,
@@ -95,6 +95,23 @@ pub trait Store: Send + Sync + 'static {
         kind: RecordKind,
         after: Option<&SourceKey>,
         limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredRecord>, StoreError>> + Send;
+
+    /// Up to `limit` messages in thread order (see [`ThreadPosition`]), strictly after `after`
+    /// when given: page with the position of the previous page's last message. Used by load, so
+    /// each conversation's messages reach the target in the order they were written.
+    fn messages_in_thread_order(
+        &self,
+        after: Option<&ThreadPosition>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredRecord>, StoreError>> + Send;
+
+    /// Every staged message of `conversations`, in thread order (conversation by conversation,
+    /// each in the order its messages were written). For targets that load a conversation
+    /// together with its messages.
+    fn thread_messages(
+        &self,
+        conversations: &[SourceKey],
     ) -> impl Future<Output = Result<Vec<StoredRecord>, StoreError>> + Send;
 
     /// The raw payload stored under `key`.

@@ -162,6 +162,34 @@ pub struct StoredRecord {
     pub run: RunId,
 }
 
+/// Where a message stands in thread order: by conversation key, then when it was created, then
+/// its own key. Loading messages in this order writes each conversation's messages in the order
+/// they were written, whatever order the source's ids have (a target that numbers what it
+/// receives, as most helpdesks do, shows its messages in that order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadPosition {
+    /// The message's conversation.
+    pub conversation: SourceKey,
+    /// When the message was created.
+    pub created_at: Timestamp,
+    /// The message.
+    pub key: SourceKey,
+}
+
+impl ThreadPosition {
+    /// Where `record` stands; `None` unless it is a message.
+    pub fn of(record: &Record) -> Option<Self> {
+        match record {
+            Record::Message(m) => Some(Self {
+                conversation: m.conversation.clone(),
+                created_at: m.created_at,
+                key: m.key.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// What loading one record into a target did: the engine's outcome, stored as is.
 pub use deskmove_core::connector::Outcome;
 

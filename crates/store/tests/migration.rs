@@ -72,7 +72,7 @@ async fn a_schema_1_store_opens_and_its_ledger_moves_to_the_unknown_instance() {
     assert_eq!(schema_versions(&path), [1]);
 
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(schema_versions(&path), [1, 2, 3, 4, 5]);
+    assert_eq!(schema_versions(&path), [1, 2, 3, 4, 5, 6]);
 
     let seven = store
         .ledger(&contact_key("7"), &unknown("chatwoot"))
@@ -200,7 +200,7 @@ async fn a_schema_1_store_opens_and_its_ledger_moves_to_the_unknown_instance() {
 
     // Reopening applies nothing more and reads the same.
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(schema_versions(&path), [1, 2, 3, 4, 5]);
+    assert_eq!(schema_versions(&path), [1, 2, 3, 4, 5, 6]);
     assert_eq!(store.dump().await.unwrap(), before);
     store.close().unwrap();
 }
@@ -241,4 +241,79 @@ async fn a_migrated_store_has_the_schema_of_a_new_one() {
             .any(|(_, name, _)| name == "ledger_by_instance"),
         "the rebuilt table took the old name"
     );
+}
+
+/// A message staged by schema 5, as its canonical body.
+fn message_body(conversation: &str, id: &str, created_at: &str) -> String {
+    use deskmove_core::model::{Author, AuthorKind, Message, MessageKind};
+    let message = Message {
+        key: SourceKey::new("zendesk", RecordKind::Message, id),
+        conversation: SourceKey::new("zendesk", RecordKind::Conversation, conversation),
+        kind: MessageKind::Reply,
+        author: Author {
+            kind: AuthorKind::Contact,
+            key: None,
+            name: None,
+            email: None,
+        },
+        body_html: None,
+        body_markdown: Some(format!("comment {id}")),
+        inline_images: vec![],
+        event: None,
+        attachments: vec![],
+        created_at: created_at.parse().unwrap(),
+        updated_at: None,
+        extra: Default::default(),
+    };
+    String::from_utf8(deskmove_core::canonical_json(&message).unwrap()).unwrap()
+}
+
+/// Messages staged before schema 6 page in thread order once migrated: by conversation, then
+/// time (to the millisecond), then id — not in id order.
+#[tokio::test]
+async fn messages_staged_by_schema_5_page_in_thread_order() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("old.sqlite");
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    embedded::migrations::runner()
+        .set_target(Target::Version(5))
+        .run(&mut conn)
+        .unwrap();
+    conn.execute(
+        "INSERT INTO runs (id, command, started_at, status) VALUES (1, 'export', '2025-01-01T00:00:00Z', 'succeeded')",
+        [],
+    )
+    .unwrap();
+    let rows = [
+        ("2", "200000", "2024-03-01T10:00:05Z"),
+        ("2", "299999", "2024-03-01T10:00:00.250Z"),
+        ("2", "100", "2024-03-01T10:00:00Z"),
+        ("1", "900", "2024-05-01T00:00:00Z"),
+    ];
+    for (conversation, id, at) in rows {
+        conn.execute(
+            "INSERT INTO records (kind, system, id, hash, updated_at, body, run_id)
+             VALUES ('message', 'zendesk', ?1, ?2, NULL, ?3, 1)",
+            rusqlite::params![id, format!("h{id}"), message_body(conversation, id, at)],
+        )
+        .unwrap();
+    }
+    drop(conn);
+
+    let store = SqliteStore::open(&path).unwrap();
+    let page = store.messages_in_thread_order(None, 10).await.unwrap();
+    let ids: Vec<&str> = page.iter().map(|s| s.record.key().id.as_str()).collect();
+    assert_eq!(ids, ["900", "100", "299999", "200000"]);
+    let after = deskmove_store::ThreadPosition::of(&page[1].record).unwrap();
+    let rest = store
+        .messages_in_thread_order(Some(&after), 10)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 2);
+    let thread = store
+        .thread_messages(&[SourceKey::new("zendesk", RecordKind::Conversation, "2")])
+        .await
+        .unwrap();
+    let ids: Vec<&str> = thread.iter().map(|s| s.record.key().id.as_str()).collect();
+    assert_eq!(ids, ["100", "299999", "200000"]);
 }

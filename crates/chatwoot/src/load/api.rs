@@ -391,6 +391,7 @@ pub fn fidelity() -> Fidelity {
         note: note.into(),
     };
     Fidelity {
+        threads: false,
         kinds: vec![
             K::Agent,
             K::Team,

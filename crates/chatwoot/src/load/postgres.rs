@@ -351,6 +351,7 @@ impl Target for PostgresTarget {
             note: note.into(),
         };
         Fidelity {
+            threads: false,
             kinds: vec![
                 K::Agent,
                 K::Team,

@@ -3,7 +3,7 @@
 //! crashed process; every object carries the source key it came from, the way real targets
 //! carry a source id, so an idempotent load can find what a crashed attempt created.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use deskmove_core::connector::{Fidelity, LoadResult, Preflight, Resolve, TargetRef, references};
@@ -114,6 +114,7 @@ pub struct MemoryTarget {
     refuse: Arc<BTreeSet<SourceKey>>,
     partial: Arc<BTreeSet<SourceKey>>,
     bug: Option<TargetBug>,
+    threads: bool,
 }
 
 impl MemoryTarget {
@@ -126,6 +127,7 @@ impl MemoryTarget {
             refuse: Arc::default(),
             partial: Arc::default(),
             bug: None,
+            threads: false,
         }
     }
 
@@ -151,6 +153,13 @@ impl MemoryTarget {
     /// This target, with a deliberate bug.
     pub fn with_bug(mut self, bug: TargetBug) -> Self {
         self.bug = Some(bug);
+        self
+    }
+
+    /// Loads a conversation together with its messages ([`Fidelity::threads`]), as a target
+    /// that creates a conversation from its first message does.
+    pub fn with_threads(mut self) -> Self {
+        self.threads = true;
         self
     }
 
@@ -246,6 +255,21 @@ impl MemoryTarget {
     }
 }
 
+/// The ledger's refs, and what this load call has created so far.
+struct InCall<'r, R> {
+    refs: &'r R,
+    created: HashMap<SourceKey, TargetRef>,
+}
+
+impl<R: Resolve> Resolve for InCall<'_, R> {
+    fn target_ref(&self, key: &SourceKey) -> Option<TargetRef> {
+        self.created
+            .get(key)
+            .cloned()
+            .or_else(|| self.refs.target_ref(key))
+    }
+}
+
 impl Target for MemoryTarget {
     type Error = MemoryError;
 
@@ -255,6 +279,7 @@ impl Target for MemoryTarget {
 
     fn fidelity(&self) -> Fidelity {
         Fidelity {
+            threads: self.threads,
             kinds: RecordKind::ALL.to_vec(),
             items: Vec::new(),
         }
@@ -279,14 +304,31 @@ impl Target for MemoryTarget {
         let mut a = self.state.lock();
         a.load_calls += 1;
         let mut out = Vec::with_capacity(records.len());
+        // In a thread batch a message's conversation was created by this very call.
+        let mut here = InCall {
+            refs,
+            created: HashMap::new(),
+        };
         for record in records {
-            if record.kind() != kind {
+            let in_thread = self.threads
+                && kind == RecordKind::Conversation
+                && record.kind() == RecordKind::Message;
+            if record.kind() != kind && !in_thread {
                 return Err(MemoryError::Other {
                     kind: ErrorKind::Internal,
                     message: format!("{} handed over as a {kind}", record.key()),
                 });
             }
-            let mut result = self.load_one(&mut a, record, refs);
+            let mut result = self.load_one(&mut a, record, &here);
+            if let Some(id) = &result.target_id {
+                here.created.insert(
+                    record.key().clone(),
+                    TargetRef {
+                        key: record.key().clone(),
+                        id: id.clone(),
+                    },
+                );
+            }
             if self.partial.contains(record.key()) && result.target_id.is_some() {
                 result = result.with_problem(Problem::new(
                     record.key().clone(),

@@ -13,11 +13,11 @@ use deskmove_core::{ContentHash, Problem, RecordKind, SourceKey};
 use jiff::Timestamp;
 
 use crate::error::StoreError;
-use crate::rows::{self, blob_size, key_columns};
+use crate::rows::{self, blob_size, key_columns, position_columns};
 use crate::store::Store;
 use crate::types::{
     Activity, BlobMeta, Dump, LedgerEntry, LoadBatch, NewRun, RawPayload, Run, RunId, RunStatus,
-    StagedBatch, StatusReport, StoredProblem, StoredRaw, StoredRecord,
+    StagedBatch, StatusReport, StoredProblem, StoredRaw, StoredRecord, ThreadPosition,
 };
 use state::State;
 
@@ -126,6 +126,48 @@ impl Store for MemoryStore {
             .take(limit)
             .map(|(key, row)| State::stored_record(key, row))
             .collect()
+    }
+
+    async fn messages_in_thread_order(
+        &self,
+        after: Option<&ThreadPosition>,
+        limit: usize,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let s = self.lock();
+        let start = match after {
+            Some(a) => Bound::Excluded(position_columns(a)),
+            None => Bound::Unbounded,
+        };
+        s.threads
+            .range((start, Bound::Unbounded))
+            .take(limit)
+            .map(|t| s.thread_record(t))
+            .collect()
+    }
+
+    async fn thread_messages(
+        &self,
+        conversations: &[SourceKey],
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let s = self.lock();
+        let mut out = Vec::new();
+        for c in conversations {
+            let from = (
+                c.system.clone(),
+                c.id.clone(),
+                i64::MIN,
+                String::new(),
+                String::new(),
+            );
+            for t in s
+                .threads
+                .range(from..)
+                .take_while(|t| t.0 == c.system && t.1 == c.id)
+            {
+                out.push(s.thread_record(t)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn raw(&self, key: &SourceKey) -> Result<Option<StoredRaw>, StoreError> {

@@ -1,14 +1,16 @@
 //! The memory store's tables and how writes change them: the same rows, applied in the same
 //! order as the SQLite store, so the two can be compared dump for dump.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 
 use deskmove_core::connector::TargetInstance;
 use deskmove_core::{ContentHash, RecordKind, SourceKey};
 
 use crate::error::StoreError;
-use crate::rows::{self, KeyColumns, LOADING_STAGES, PreparedBatch, PreparedLoads, STAGING_STAGES};
+use crate::rows::{
+    self, KeyColumns, LOADING_STAGES, PreparedBatch, PreparedLoads, STAGING_STAGES, ThreadColumns,
+};
 use crate::types::{
     Activity, BlobMeta, CursorState, KindStatus, LedgerEntry, Outcome, ProblemGroup, Run, RunId,
     StatusReport, StoredRecord,
@@ -27,7 +29,12 @@ pub(super) struct RecordRow {
     pub(super) updated_at: Option<String>,
     pub(super) body: String,
     pub(super) run: i64,
+    pub(super) thread: Option<ThreadColumns>,
 }
+
+/// A message's entry in thread order: (conversation system, conversation id, created at,
+/// message system, message id), as SQLite's `records_by_thread` index orders it.
+pub(super) type ThreadEntry = (String, String, i64, String, String);
 
 #[derive(Debug, Clone)]
 pub(super) struct LedgerRow {
@@ -51,6 +58,8 @@ pub(super) struct State {
     pub(super) runs: BTreeMap<i64, Run>,
     pub(super) raw: BTreeMap<KeyColumns, RawRow>,
     pub(super) records: BTreeMap<KeyColumns, RecordRow>,
+    /// Messages in thread order (SQLite: the `records_by_thread` index).
+    pub(super) threads: BTreeSet<ThreadEntry>,
     pub(super) cursors: BTreeMap<String, (String, i64)>,
     /// Keyed instance first, like SQLite's primary key, so an instance's kind is one range.
     pub(super) ledger: BTreeMap<(TargetInstance, KeyColumns), LedgerRow>,
@@ -110,6 +119,16 @@ impl State {
             match self.records.get(&r.key) {
                 Some(old) if old.hash == r.hash => {}
                 _ => {
+                    let entry = |t: &ThreadColumns, k: &KeyColumns| {
+                        (t.0.clone(), t.1.clone(), t.2, k.1.clone(), k.2.clone())
+                    };
+                    let old = self.records.get(&r.key).and_then(|o| o.thread.clone());
+                    if let Some(t) = old {
+                        self.threads.remove(&entry(&t, &r.key));
+                    }
+                    if let Some(t) = &r.thread {
+                        self.threads.insert(entry(t, &r.key));
+                    }
                     self.records.insert(
                         r.key,
                         RecordRow {
@@ -117,6 +136,7 @@ impl State {
                             updated_at: r.updated_at,
                             body: r.body,
                             run,
+                            thread: r.thread,
                         },
                     );
                 }
@@ -209,6 +229,20 @@ impl State {
                 Self::ledger_entry(key, target, row)
             })
             .collect()
+    }
+
+    /// The message a thread entry points at.
+    pub(super) fn thread_record(&self, t: &ThreadEntry) -> Result<StoredRecord, StoreError> {
+        let key = (
+            RecordKind::Message.as_str().to_owned(),
+            t.3.clone(),
+            t.4.clone(),
+        );
+        let row = self
+            .records
+            .get(&key)
+            .ok_or_else(|| StoreError::Corrupt(format!("thread entry without a record: {t:?}")))?;
+        Self::stored_record(&key, row)
     }
 
     pub(super) fn stored_record(

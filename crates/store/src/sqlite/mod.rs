@@ -22,7 +22,7 @@ use crate::rows;
 use crate::store::Store;
 use crate::types::{
     Activity, BlobMeta, Dump, LedgerEntry, LoadBatch, NewRun, Run, RunId, RunStatus, StagedBatch,
-    StatusReport, StoredProblem, StoredRaw, StoredRecord,
+    StatusReport, StoredProblem, StoredRaw, StoredRecord, ThreadPosition,
 };
 pub use archive::ArchiveHit;
 use writer::Command;
@@ -339,6 +339,25 @@ impl Store for SqliteStore {
     ) -> Result<Vec<StoredRecord>, StoreError> {
         let after = after.cloned();
         self.read(move |c| read::records(c, kind, after.as_ref(), limit))
+            .await
+    }
+
+    async fn messages_in_thread_order(
+        &self,
+        after: Option<&ThreadPosition>,
+        limit: usize,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let after = after.cloned();
+        self.read(move |c| read::messages_in_thread_order(c, after.as_ref(), limit))
+            .await
+    }
+
+    async fn thread_messages(
+        &self,
+        conversations: &[SourceKey],
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let conversations = conversations.to_vec();
+        self.read(move |c| read::thread_messages(c, &conversations))
             .await
     }
 

@@ -9,10 +9,11 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::error::StoreError;
-use crate::rows::{self, Cell, render_row};
+use crate::rows::{self, Cell, position_columns, render_row};
 use crate::types::{
     Activity, ActivityPhase, BlobMeta, CursorState, Dump, KindStatus, LedgerEntry, ProblemGroup,
     RawPayload, Run, RunId, RunStatus, StatusReport, StoredProblem, StoredRaw, StoredRecord,
+    ThreadPosition,
 };
 
 fn q(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -77,6 +78,67 @@ pub(super) fn records(
     }
     .map_err(q("reading a records page"))?;
     cols.into_iter().map(to_record).collect()
+}
+
+/// Messages in thread order after `after`: the partial index `records_by_thread` serves it.
+pub(super) fn messages_in_thread_order(
+    c: &Connection,
+    after: Option<&ThreadPosition>,
+    limit: usize,
+) -> Result<Vec<StoredRecord>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let map = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?));
+    let cols: Vec<RecordCols> = match after {
+        Some(a) => {
+            let (ts, ti, at, s, i) = position_columns(a);
+            c.prepare_cached(
+                "SELECT kind, hash, updated_at, body, run_id FROM records
+                 WHERE kind = 'message'
+                   AND (thread_system, thread_id, thread_at, system, id) > (?1, ?2, ?3, ?4, ?5)
+                 ORDER BY thread_system, thread_id, thread_at, system, id LIMIT ?6",
+            )
+            .and_then(|mut st| {
+                st.query_map(params![ts, ti, at, s, i, limit], map)?
+                    .collect()
+            })
+        }
+        None => c
+            .prepare_cached(
+                "SELECT kind, hash, updated_at, body, run_id FROM records
+                 WHERE kind = 'message'
+                 ORDER BY thread_system, thread_id, thread_at, system, id LIMIT ?1",
+            )
+            .and_then(|mut st| st.query_map(params![limit], map)?.collect()),
+    }
+    .map_err(q("reading messages in thread order"))?;
+    cols.into_iter().map(to_record).collect()
+}
+
+/// Every message of `conversations`, conversation by conversation in the order given.
+pub(super) fn thread_messages(
+    c: &Connection,
+    conversations: &[SourceKey],
+) -> Result<Vec<StoredRecord>, StoreError> {
+    let mut st = c
+        .prepare_cached(
+            "SELECT kind, hash, updated_at, body, run_id FROM records
+             WHERE kind = 'message' AND thread_system = ?1 AND thread_id = ?2
+             ORDER BY thread_at, system, id",
+        )
+        .map_err(q("reading a thread"))?;
+    let mut out = Vec::new();
+    for conversation in conversations {
+        let cols: Vec<RecordCols> = st
+            .query_map(params![conversation.system, conversation.id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .and_then(Iterator::collect)
+            .map_err(q("reading a thread"))?;
+        for col in cols {
+            out.push(to_record(col)?);
+        }
+    }
+    Ok(out)
 }
 
 pub(super) fn raw(c: &Connection, key: &SourceKey) -> Result<Option<StoredRaw>, StoreError> {
@@ -444,8 +506,13 @@ pub(super) fn dump(c: &Connection) -> Result<Dump, StoreError> {
         .map_err(q("listing tables"))?;
     let mut dump = Dump::default();
     for table in tables {
-        // Table names come from sqlite_schema, not from input; quote them anyway.
-        let sql = format!("SELECT * FROM \"{}\"", table.replace('"', "\"\""));
+        // Table names come from sqlite_schema, not from input; quote them anyway. The thread
+        // columns of `records` are derived from the body (schema 6), so the dump leaves them out.
+        let sql = if table == "records" {
+            "SELECT kind, system, id, hash, updated_at, body, run_id FROM records".to_owned()
+        } else {
+            format!("SELECT * FROM \"{}\"", table.replace('"', "\"\""))
+        };
         let mut st = tx.prepare(&sql).map_err(q("preparing a dump"))?;
         let width = st.column_count();
         let mut out: Vec<String> = st

@@ -260,16 +260,23 @@ fn apply_batch(c: &Connection, b: PreparedBatch) -> Result<(), StoreError> {
     {
         let mut st = c
             .prepare_cached(
-                "INSERT INTO records (kind, system, id, hash, updated_at, body, run_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                "INSERT INTO records (kind, system, id, hash, updated_at, body, run_id,
+                                      thread_system, thread_id, thread_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                  ON CONFLICT (kind, system, id) DO UPDATE SET
                    hash = excluded.hash, updated_at = excluded.updated_at,
-                   body = excluded.body, run_id = excluded.run_id
+                   body = excluded.body, run_id = excluded.run_id,
+                   thread_system = excluded.thread_system, thread_id = excluded.thread_id,
+                   thread_at = excluded.thread_at
                  WHERE records.hash <> excluded.hash",
             )
             .map_err(StoreError::sqlite("preparing records"))?;
         for r in &b.records {
             clear_problems(c, &r.key, &STAGING_STAGES)?;
+            let (thread_system, thread_id, thread_at) = match &r.thread {
+                Some((s, i, at)) => (Some(s), Some(i), Some(*at)),
+                None => (None, None, None),
+            };
             st.execute(params![
                 r.key.0,
                 r.key.1,
@@ -277,7 +284,10 @@ fn apply_batch(c: &Connection, b: PreparedBatch) -> Result<(), StoreError> {
                 r.hash,
                 r.updated_at,
                 r.body,
-                run
+                run,
+                thread_system,
+                thread_id,
+                thread_at
             ])
             .map_err(StoreError::sqlite("storing a record"))?;
         }
