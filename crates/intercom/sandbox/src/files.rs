@@ -18,6 +18,8 @@ use deskmove_synth::World;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::written::Uploads;
+
 /// Signs and checks attachment URLs.
 pub struct Signer {
     key: [u8; 32],
@@ -104,6 +106,8 @@ pub(crate) struct FilesState {
     pub(crate) clock: Arc<SandboxClock>,
     pub(crate) token: String,
     pub(crate) leaks: Arc<Mutex<Vec<LeakedCredential>>>,
+    /// Files clients uploaded (`attachment_files`), under ids of their own range.
+    pub(crate) uploads: Arc<Uploads>,
 }
 
 #[derive(Deserialize)]
@@ -189,6 +193,14 @@ async fn download(
     };
     if let Err(why) = s.signer.check(id, expires, &sig, now) {
         return denied(why);
+    }
+    // An uploaded file comes back byte for byte, with the content type it was sent with.
+    if let Some(up) = s.uploads.get(id) {
+        let mut r = up.bytes.as_ref().clone().into_response();
+        if let Ok(ct) = HeaderValue::from_str(&up.content_type) {
+            r.headers_mut().insert(header::CONTENT_TYPE, ct);
+        }
+        return r;
     }
     let view = s.world.view();
     let Some(att) = view.attachment(id) else {

@@ -96,6 +96,7 @@ impl Sandbox for RunningSandbox {
             &blake3::hash(format!("intercom-token:{}", args.seed).as_bytes()).to_hex()[..32]
         );
         let leaks = Arc::new(Mutex::new(Vec::new()));
+        let uploads = Arc::new(written::Uploads::default());
 
         // The file host first: attachment URLs embed its address.
         let signer = Arc::new(Signer::new(args.seed, args.attachment_ttl.as_secs() as i64));
@@ -105,6 +106,7 @@ impl Sandbox for RunningSandbox {
             clock: clock.clone(),
             token: token.clone(),
             leaks: leaks.clone(),
+            uploads: uploads.clone(),
         });
         let files_stats = Arc::new(CallStats::new());
         // The file host misbehaves on its own schedule (`--file-faults`), shaped like a CDN's
@@ -128,7 +130,7 @@ impl Sandbox for RunningSandbox {
         signer.set_base(files.base_url());
 
         let stats = Arc::new(CallStats::new());
-        let state = AppState::new(
+        let mut state = AppState::new(
             world,
             token,
             clock,
@@ -137,6 +139,7 @@ impl Sandbox for RunningSandbox {
             stats.clone(),
             leaks,
         );
+        state.uploads = uploads;
         if args.log_requests {
             state
                 .requests

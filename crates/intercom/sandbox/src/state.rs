@@ -9,7 +9,7 @@ use deskmove_synth::World;
 
 use crate::files::{LeakedCredential, Signer};
 use crate::inspect::PartCapTotals;
-use crate::written::Written;
+use crate::written::{Uploads, Written};
 
 /// One open companies scroll (Intercom allows one per app).
 #[derive(Debug, Clone)]
@@ -48,6 +48,9 @@ pub(crate) struct AppState {
     pub(crate) requests: Mutex<Option<Vec<String>>>,
     /// What clients wrote (`written`), beside the read-only world.
     pub(crate) written: Written,
+    /// Files uploaded with `attachment_files`, served by the file host (which holds the same
+    /// `Arc`; set once, before serving).
+    pub(crate) uploads: Arc<Uploads>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -84,6 +87,7 @@ impl AppState {
             part_cap_totals: Mutex::new(None),
             requests: Mutex::new(None),
             written: Written::default(),
+            uploads: Arc::default(),
         }
     }
 

@@ -23,6 +23,9 @@ mod search;
 mod write_contacts;
 mod write_conversations;
 mod write_directory;
+// What a target needs: written records on the read routes, seeded conversations written into,
+// uploads served back, deletes, a conversation attribute to find a conversation by.
+mod write_readback;
 mod write_tickets;
 // The write routes' requests (2.14 and 2.16) and responses against the specs (ignored without them).
 mod write_conformance;

@@ -613,3 +613,358 @@ async fn write_requests_and_answers_match_the_2_14_and_2_16_specs() {
         k.failures.join("\n")
     );
 }
+
+#[tokio::test]
+#[ignore = "needs the vendor specs: DESKMOVE_SPECS_DIR=../shared/specs cargo test -- --ignored (CI runs it)"]
+async fn target_routes_and_read_backs_match_the_2_14_and_2_16_specs() {
+    let dir = required_specs_dir().unwrap();
+    let mut k = Checker {
+        v14: Spec::load(&dir.join("intercom/api.intercom.io.2.14.yaml")).unwrap(),
+        v16: Spec::load(&dir.join("intercom/api.intercom.io.2.16.yaml")).unwrap(),
+        failures: Vec::new(),
+        checked: 0,
+    };
+    let sb = start(write_args()).await;
+    let c = Client::new(&sb);
+    let admin = admin_id(&sb);
+    let admin_n: i64 = admin.parse().unwrap();
+    let (post, get, put, delete) = (Method::POST, Method::GET, Method::PUT, Method::DELETE);
+    let seeded = sb.world().view().conversation(0).unwrap().id;
+    let seeded_path = format!("/conversations/{seeded}");
+
+    // A conversation attribute (2.16 only), then set on a written and a seeded conversation.
+    k.call(
+        &c,
+        post.clone(),
+        "2.16",
+        "/conversations/attributes",
+        "/conversations/attributes",
+        Some(json!({"name": "deskmove_source_id", "data_type": "string", "description": "d"})),
+        200,
+        "conversation_attribute",
+    )
+    .await;
+    k.call(&c, post.clone(), "2.16", "/conversations/attributes", "/conversations/attributes",
+        Some(json!({"name": "Tier", "data_type": "list", "options": [{"label": "Gold"}, {"label": "Silver"}]})), 200, "conversation_attribute").await;
+    k.call(
+        &c,
+        get.clone(),
+        "2.16",
+        "/conversations/attributes",
+        "/conversations/attributes",
+        None,
+        200,
+        "conversation_attribute_list",
+    )
+    .await;
+    let user = k
+        .call(
+            &c,
+            post.clone(),
+            "2.16",
+            "/contacts",
+            "/contacts",
+            Some(json!({"email": "t@example.org", "external_id": "t-1"})),
+            200,
+            "contact",
+        )
+        .await;
+    let uid = user["id"].as_str().unwrap_or_default().to_string();
+    let msg = k.call(&c, post.clone(), "2.16", "/conversations", "/conversations",
+        Some(json!({"from": {"type": "user", "id": uid}, "body": "Hi", "created_at": 1_600_000_000})), 200, "message").await;
+    let cid = msg["conversation_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let cpath = format!("/conversations/{cid}");
+    for (v, path) in [("2.16", &cpath), ("2.14", &seeded_path)] {
+        k.call(&c, put.clone(), v, "/conversations/{conversation_id}", path,
+            Some(json!({"read": true, "title": "T", "custom_attributes": {"deskmove_source_id": "zd-1", "Tier": "Gold"}})), 200, "conversation").await;
+    }
+    // Writes into the seeded conversation, answered as conversations.
+    let data = base64::engine::general_purpose::STANDARD.encode(b"bytes");
+    for path in [&cpath, &seeded_path] {
+        k.call(&c, post.clone(), "2.16", "/conversations/{conversation_id}/reply", &format!("{path}/reply"),
+            Some(json!({"message_type": "note", "type": "admin", "admin_id": admin, "body": "n", "created_at": 1_600_000_100,
+                "attachment_files": [{"content_type": "text/plain", "data": data, "name": "a.txt"}]})), 200, "conversation").await;
+        k.call(
+            &c,
+            post.clone(),
+            "2.14",
+            "/conversations/{conversation_id}/parts",
+            &format!("{path}/parts"),
+            Some(json!({"message_type": "close", "type": "admin", "admin_id": admin})),
+            200,
+            "conversation",
+        )
+        .await;
+    }
+    let tag = k
+        .call(
+            &c,
+            post.clone(),
+            "2.16",
+            "/tags",
+            "/tags",
+            Some(json!({"name": "imported"})),
+            200,
+            "tag",
+        )
+        .await;
+    let tag_id = tag["id"].as_str().unwrap_or_default().to_string();
+    k.call(
+        &c,
+        post.clone(),
+        "2.16",
+        "/conversations/{conversation_id}/tags",
+        &format!("{seeded_path}/tags"),
+        Some(json!({"id": tag_id, "admin_id": admin})),
+        200,
+        "tag",
+    )
+    .await;
+
+    // The read routes answer written and seeded-with-writes records in the spec's shapes.
+    for path in [&cpath, &seeded_path] {
+        k.call(
+            &c,
+            get.clone(),
+            "2.16",
+            "/conversations/{conversation_id}",
+            path,
+            None,
+            200,
+            "conversation",
+        )
+        .await;
+    }
+    k.call(
+        &c,
+        get.clone(),
+        "2.16",
+        "/conversations",
+        "/conversations?per_page=150",
+        None,
+        200,
+        "conversation_list",
+    )
+    .await;
+    k.call(&c, post.clone(), "2.16", "/conversations/search", "/conversations/search",
+        Some(json!({"query": {"field": "custom_attributes.deskmove_source_id", "operator": "=", "value": "zd-1"}})), 200, "conversation_list").await;
+    k.call(
+        &c,
+        get.clone(),
+        "2.16",
+        "/contacts",
+        "/contacts?per_page=150",
+        None,
+        200,
+        "contact_list",
+    )
+    .await;
+    k.call(
+        &c,
+        get.clone(),
+        "2.16",
+        "/contacts/find_by_external_id/{external_id}",
+        "/contacts/find_by_external_id/t-1",
+        None,
+        200,
+        "contact",
+    )
+    .await;
+    k.call(
+        &c,
+        get.clone(),
+        "2.16",
+        "/tags",
+        "/tags",
+        None,
+        200,
+        "tag_list",
+    )
+    .await;
+    let co = k
+        .call(
+            &c,
+            post.clone(),
+            "2.16",
+            "/companies",
+            "/companies",
+            Some(json!({"company_id": "c-1", "name": "C"})),
+            200,
+            "company",
+        )
+        .await;
+    let co_id = co["id"].as_str().unwrap_or_default().to_string();
+    k.call(
+        &c,
+        get.clone(),
+        "2.16",
+        "/companies",
+        "/companies?company_id=c-1",
+        None,
+        200,
+        "company_list",
+    )
+    .await;
+
+    // Untag, then every delete, in both versions; each answer in the 2.16 shape.
+    k.call(
+        &c,
+        delete.clone(),
+        "2.16",
+        "/conversations/{conversation_id}/tags/{tag_id}",
+        &format!("{seeded_path}/tags/{tag_id}"),
+        Some(json!({"admin_id": admin})),
+        200,
+        "tag",
+    )
+    .await;
+    k.call(
+        &c,
+        delete.clone(),
+        "2.14",
+        "/conversations/{conversation_id}",
+        &cpath,
+        None,
+        200,
+        "conversation_deleted",
+    )
+    .await;
+    k.call(
+        &c,
+        delete.clone(),
+        "2.16",
+        "/conversations/{conversation_id}",
+        &seeded_path,
+        None,
+        200,
+        "conversation_deleted",
+    )
+    .await;
+    k.call(
+        &c,
+        get.clone(),
+        "2.16",
+        "/conversations/deleted",
+        "/conversations/deleted",
+        None,
+        200,
+        "deleted_conversation_list",
+    )
+    .await;
+    k.call(
+        &c,
+        delete.clone(),
+        "2.16",
+        "/contacts/{contact_id}",
+        &format!("/contacts/{uid}"),
+        None,
+        200,
+        "contact_deleted",
+    )
+    .await;
+    k.call(
+        &c,
+        delete.clone(),
+        "2.14",
+        "/companies/{company_id}",
+        &format!("/companies/{co_id}"),
+        None,
+        200,
+        "deleted_company_object",
+    )
+    .await;
+    k.call(
+        &c,
+        delete.clone(),
+        "2.16",
+        "/companies/{company_id}",
+        &format!("/companies/{co_id}"),
+        None,
+        404,
+        "error-shape",
+    )
+    .await;
+    let article = k
+        .call(
+            &c,
+            post.clone(),
+            "2.16",
+            "/articles",
+            "/articles",
+            Some(json!({"title": "A", "author_id": admin_n})),
+            200,
+            "article",
+        )
+        .await;
+    let aid = article["id"].as_str().unwrap_or_default().to_string();
+    k.call(
+        &c,
+        delete.clone(),
+        "2.16",
+        "/articles/{article_id}",
+        &format!("/articles/{aid}"),
+        None,
+        200,
+        "deleted_article_object",
+    )
+    .await;
+    let col = k
+        .call(
+            &c,
+            post.clone(),
+            "2.16",
+            "/help_center/collections",
+            "/help_center/collections",
+            Some(json!({"name": "C"})),
+            200,
+            "collection",
+        )
+        .await;
+    let col_id = col["id"].as_str().unwrap_or_default().to_string();
+    k.call(
+        &c,
+        delete.clone(),
+        "2.16",
+        "/help_center/collections/{collection_id}",
+        &format!("/help_center/collections/{col_id}"),
+        None,
+        200,
+        "deleted_collection_object",
+    )
+    .await;
+    let (status, _) = c
+        .send(
+            delete.clone(),
+            &format!("/tags/{tag_id}"),
+            Some("2.16"),
+            None,
+        )
+        .await;
+    if status != 200 {
+        k.failures
+            .push(format!("DELETE /tags/{{tag_id}}: status {status}"));
+    }
+    k.call(
+        &c,
+        delete.clone(),
+        "2.16",
+        "/tags/{tag_id}",
+        &format!("/tags/{tag_id}"),
+        None,
+        404,
+        "error-shape",
+    )
+    .await;
+
+    sb.shutdown().await;
+    assert!(k.checked >= 30, "only {} calls checked", k.checked);
+    assert!(
+        k.failures.is_empty(),
+        "{} mismatches:\n{}",
+        k.failures.len(),
+        k.failures.join("\n")
+    );
+}

@@ -45,12 +45,32 @@ fn company_page(s: &AppState, q: &CompanyListQuery) -> ApiResult {
     let pp = per_page(q.per_page.as_deref(), 15, 60)?;
     let p = page(q.page.as_deref())?;
     let asc = q.order.as_deref() == Some("asc");
-    let total = visible_companies(s);
+    let store = s.written.lock();
+    // Written companies with at least one contact are listed after the world's (a company
+    // without users is invisible, spec L5992); deleted ones are gone. The cap holds over both.
+    let written: Vec<_> = store
+        .companies
+        .iter()
+        .filter(|c| store.memberships.iter().any(|m| m.company_id == c.id))
+        .collect();
+    let world: Vec<u64> = (0..visible_companies(s))
+        .filter(|k| {
+            store.deletions.is_empty()
+                || r.view
+                    .company(*k)
+                    .is_some_and(|c| !store.is_deleted("company", &c.id))
+        })
+        .collect();
+    let total = (world.len() as u64 + written.len() as u64).min(COMPANY_LIST_CAP);
     // Index order is last_request_at descending (see deskmove-synth people.rs).
     let data: Vec<Value> = page_range(p, pp, total)
         .map(|k| if asc { total - 1 - k } else { k })
-        .filter_map(|k| r.view.company(k))
-        .map(|c| r.company(&c))
+        .filter_map(|k| match world.get(k as usize) {
+            Some(i) => r.view.company(*i).map(|c| r.company(&c)),
+            None => written
+                .get(k as usize - world.len())
+                .map(|c| crate::written::render::company(&store, c)),
+        })
         .collect();
     ok(
         json!({"type": "list", "data": data, "total_count": total, "pages": page_pages(p, pp, total)}),
@@ -73,11 +93,23 @@ pub(crate) async fn companies_get(
     if q.company_id.is_none() && q.name.is_none() {
         return company_page(&s, &q);
     }
+    let store = s.written.lock();
+    // A written company is found by its `company_id` (or name) at once, with or without users.
+    if let Some(c) = store.companies.iter().find(|c| {
+        q.company_id.as_deref() == Some(c.company_id.as_str())
+            || (q.name.is_some() && q.name == c.name)
+    }) {
+        let one = crate::written::render::company(&store, c);
+        return ok(
+            json!({"type": "list", "data": [one], "total_count": 1, "pages": page_pages(1, 15, 1)}),
+        );
+    }
     let found = (0..r.view.company_count())
         .filter_map(|k| r.view.company(k))
         .find(|c| {
-            q.company_id.as_deref().is_some_and(|x| x == c.company_id)
-                || q.name.as_deref().is_some_and(|x| x == c.name)
+            (q.company_id.as_deref().is_some_and(|x| x == c.company_id)
+                || q.name.as_deref().is_some_and(|x| x == c.name))
+                && !store.is_deleted("company", &c.id)
         })
         .ok_or_else(|| {
             ApiError::new(
@@ -96,6 +128,9 @@ pub(crate) async fn company(State(s): State<Arc<AppState>>, Path(id): Path<Strin
         let store = s.written.lock();
         if let Some(c) = store.company(&id) {
             return ok(crate::written::render::company(&store, c));
+        }
+        if store.is_deleted("company", &id) {
+            return Err(company_not_found());
         }
     }
     let r = renderer(&s, false);

@@ -33,6 +33,8 @@ fn user_not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "User Not Found")
 }
 
+/// `GET /contacts`: the world's contacts (a written shadow shown as written), then the contacts
+/// written through the API; merged-away and deleted ones are left out.
 pub(crate) async fn contacts(
     State(s): State<Arc<AppState>>,
     Query(q): Query<ListQuery>,
@@ -41,19 +43,45 @@ pub(crate) async fn contacts(
     let pp = per_page(q.per_page.as_deref(), 10, 150)?;
     let (start, page_no) = cursor_start(&q)?;
     let r = renderer(&s, false);
-    let total = r.view.contact_count();
-    let end = (start + pp).min(total);
-    let data: Vec<Value> = (start.min(total)..end)
-        .filter_map(|j| r.view.contact(j))
-        .map(|c| r.contact(&c))
+    let world = r.view.contact_count();
+    let store = s.written.lock();
+    let own: Vec<&WContact> = store
+        .contacts
+        .iter()
+        .filter(|c| r.view.contact_by_id(&c.id).is_none())
         .collect();
-    let next = (end < total).then(|| {
-        encode_cursor(
-            end,
-            &r.view.contact(end - 1).map(|c| c.id).unwrap_or_default(),
-            page_no + 1,
-        )
-    });
+    let positions = world + own.len() as u64;
+    let hidden = store
+        .contacts
+        .iter()
+        .filter(|c| c.merged_into.is_some())
+        .count() as u64
+        + store.deleted_seeded("contact");
+    let total = positions.saturating_sub(hidden);
+    let mut data = Vec::new();
+    let mut at = start;
+    let mut last_id = String::new();
+    while at < positions && (data.len() as u64) < pp {
+        if at < world {
+            if let Some(c) = r.view.contact(at)
+                && !store.is_deleted("contact", &c.id)
+            {
+                match store.contact(&c.id) {
+                    Some(w) if w.merged_into.is_some() => {}
+                    Some(w) => data.push(written_render::contact(&store, w)),
+                    None => data.push(r.contact(&c)),
+                }
+                last_id = c.id;
+            }
+        } else if let Some(c) = own.get((at - world) as usize)
+            && c.merged_into.is_none()
+        {
+            data.push(written_render::contact(&store, c));
+            last_id = c.id.clone();
+        }
+        at += 1;
+    }
+    let next = (at < positions).then(|| encode_cursor(at, &last_id, page_no + 1));
     ok(
         json!({"type": "list", "data": data, "total_count": total, "pages": cursor_pages(page_no, pp, total, next)}),
     )
@@ -73,6 +101,9 @@ pub(crate) async fn contact(
     // A written contact (or a world contact's written shadow) is retrievable at once.
     if let Some(found) = written_contact(&s, &headers, |c| c.id == id)? {
         return ok(found);
+    }
+    if s.written.lock().is_deleted("contact", &id) {
+        return Err(user_not_found());
     }
     let r = renderer(&s, false);
     match r.view.contact_by_id(&id) {
@@ -160,6 +191,7 @@ pub(crate) async fn contact_by_external_id(
         .and_then(|n| n.parse::<u64>().ok())
         .and_then(|j| r.view.contact(j))
         .filter(|c| c.external_id.as_deref() == Some(external_id.as_str()))
+        .filter(|c| !s.written.lock().is_deleted("contact", &c.id))
         .ok_or_else(user_not_found)?;
     ok(with_merge_history(&s, r.contact(&c), &c, &q))
 }
@@ -254,9 +286,15 @@ pub(crate) async fn search_contacts(
     let v = s.world.view();
     let now = v.now();
     let clock_now = s.clock.now_secs();
-    let (written, version): (Vec<WContact>, u64) = {
+    let (written, version, deleted): (Vec<WContact>, u64, Vec<String>) = {
         let store = s.written.lock();
-        (store.contacts.clone(), store.version())
+        let deleted = store
+            .deletions
+            .iter()
+            .filter(|d| d.object == "contact")
+            .map(|d| d.id.clone())
+            .collect();
+        (store.contacts.clone(), store.version(), deleted)
     };
     let shadow = |id: &str| written.iter().find(|c| c.id == id);
     // Written contacts that are not shadows of world ones come after the world's.
@@ -274,6 +312,7 @@ pub(crate) async fn search_contacts(
         v.contact(j).is_some_and(|c| {
             c.created_at <= now - SEARCH_LAG_SECS
                 && shadow(&c.id).is_none_or(|w| w.merged_into.is_none())
+                && !deleted.contains(&c.id)
         })
     };
     let get = |j: u64, fields: &[String]| {

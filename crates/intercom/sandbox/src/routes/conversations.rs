@@ -23,7 +23,19 @@ use crate::search::{FieldType, FieldValue};
 use crate::search_page::{Searchable, run};
 use crate::state::AppState;
 use crate::wire::ConversationListOut;
+use crate::written::{Store, WConversation, render as written_render};
 
+/// Whether anything written touches conversations (else the typed, allocation-light paths
+/// serve the world alone, as an export's hot loop needs).
+fn conversations_written(store: &Store) -> bool {
+    !store.conversations.is_empty()
+        || !store.overlays.is_empty()
+        || store.taggings.iter().any(|t| t.object == "conversation")
+        || store.deletions.iter().any(|d| d.object == "conversation")
+}
+
+/// `GET /conversations`: the world's conversations, then the written ones, deleted ones left out
+/// (positions `world..` in the cursor are the written conversations in write order).
 pub(crate) async fn conversations(
     State(s): State<Arc<AppState>>,
     Query(q): Query<ListQuery>,
@@ -31,14 +43,65 @@ pub(crate) async fn conversations(
     let pp = per_page(q.per_page.as_deref(), 20, 150)?;
     let (start, page_no) = cursor_start(&q)?;
     let r = renderer(&s, false);
-    let total = r.view.conversation_count();
-    let end = (start + pp).min(total);
-    let convs: Vec<_> = (start.min(total)..end)
-        .filter_map(|i| r.view.conversation(i))
-        .collect();
-    let next = (end < total)
-        .then(|| encode_cursor(end, &(100_000_000 + end - 1).to_string(), page_no + 1));
-    conversation_list(&r, &convs, total, cursor_pages(page_no, pp, total, next))
+    let world = r.view.conversation_count();
+    let store = s.written.lock();
+    if !conversations_written(&store) {
+        drop(store);
+        let end = (start + pp).min(world);
+        let convs: Vec<_> = (start.min(world)..end)
+            .filter_map(|i| r.view.conversation(i))
+            .collect();
+        let next = (end < world)
+            .then(|| encode_cursor(end, &(100_000_000 + end - 1).to_string(), page_no + 1));
+        return conversation_list(&r, &convs, world, cursor_pages(page_no, pp, world, next));
+    }
+    let positions = world + store.conversations.len() as u64;
+    let total = positions - store.deleted_seeded("conversation");
+    let mut items = Vec::new();
+    let mut at = start;
+    while at < positions && (items.len() as u64) < pp {
+        if at < world {
+            let id = (100_000_000 + at).to_string();
+            if !store.is_deleted("conversation", &id)
+                && let Some(c) = r.view.conversation(at)
+            {
+                items.push(world_json(&r, &store, &c, false));
+            }
+        } else if let Some(c) = store.conversations.get((at - world) as usize) {
+            items.push(written_render::conversation(&r, &store, c, false));
+        }
+        at += 1;
+    }
+    let next = (at < positions).then(|| encode_cursor(at, &at.to_string(), page_no + 1));
+    ok(
+        json!({"type": "conversation.list", "conversations": items, "total_count": total,
+        "pages": cursor_pages(page_no, pp, total, next)}),
+    )
+}
+
+/// A world conversation as JSON with what was written into it on top.
+fn world_json(r: &Render<'_>, store: &Store, c: &Conversation, with_parts: bool) -> Value {
+    let mut authors = AuthorCache::new();
+    if with_parts {
+        r.collect_authors([c], &mut authors);
+    }
+    let mut v =
+        serde_json::to_value(r.conversation_out(c, with_parts, &authors)).unwrap_or(Value::Null);
+    written_render::apply_overlay(r, store, &mut v, &c.id, with_parts);
+    v
+}
+
+/// `GET /conversations/{id}` as JSON: a written conversation, or a seeded one with what was
+/// written into it; `None` when there is none (or it was deleted).
+pub(crate) fn retrieve_json(r: &Render<'_>, store: &Store, id: &str) -> Option<Value> {
+    if let Some(c) = store.conversation(id) {
+        return Some(written_render::conversation(r, store, c, true));
+    }
+    if store.is_deleted("conversation", id) {
+        return None;
+    }
+    let c = r.view.conversation_by_id(id)?;
+    Some(world_json(r, store, &c, true))
 }
 
 /// `conversation.list` of items without parts.
@@ -72,53 +135,46 @@ pub(crate) async fn conversation(
     Query(q): Query<RetrieveQuery>,
 ) -> ApiResult {
     let r = renderer(&s, q.display_as.as_deref() == Some("plaintext"));
-    // A written conversation is retrievable at once, with every part written so far.
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", "Conversation not found");
     {
         let store = s.written.lock();
-        if let Some(c) = store.conversation(&id) {
-            let mut v = crate::written::render::conversation(&r.view, &store, c);
-            if r.plaintext {
-                plaintext_bodies(&mut v);
-            }
-            return ok(v);
+        let touched = store.conversation(&id).is_some()
+            || store.overlay(&id).is_some()
+            || store.is_deleted("conversation", &id)
+            || !store.tags_of("conversation", &id).is_empty();
+        if touched {
+            return retrieve_json(&r, &store, &id)
+                .map(ok)
+                .unwrap_or_else(|| Err(not_found()));
         }
     }
-    let c = r.view.conversation_by_id(&id).ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "Conversation not found")
-    })?;
+    let c = r.view.conversation_by_id(&id).ok_or_else(not_found)?;
     let mut authors = AuthorCache::new();
     r.collect_authors([&c], &mut authors);
     ok_typed(&r.conversation_out(&c, true, &authors))
 }
 
-/// `display_as=plaintext` for a written conversation: the source's and parts' bodies as text.
-fn plaintext_bodies(v: &mut Value) {
-    if let Some(b) = v["source"]["body"].as_str() {
-        v["source"]["body"] = json!(to_plaintext(b));
-    }
-    if let Some(parts) = v["conversation_parts"]["conversation_parts"].as_array_mut() {
-        for p in parts {
-            if let Some(b) = p["body"].as_str() {
-                p["body"] = json!(to_plaintext(b));
-            }
-        }
-    }
-}
-
 /// The searchable conversation fields the 2.16 spec lists (L11581ff, "Accepted Fields"), with
 /// custom attributes by their defined names.
-fn conversation_field(f: &str) -> Option<FieldType> {
+fn conversation_field(store: &Store, f: &str) -> Option<FieldType> {
     if let Some(name) = f.strip_prefix("custom_attributes.") {
-        return CONVERSATION_ATTRIBUTES
+        let data_type = CONVERSATION_ATTRIBUTES
             .iter()
             .find(|a| a.1 == name)
-            .map(|a| {
-                if a.2 == "boolean" {
-                    FieldType::Bool
-                } else {
-                    FieldType::Str
-                }
-            });
+            .map(|a| a.2)
+            .or_else(|| {
+                store
+                    .conversation_attributes
+                    .iter()
+                    .find(|a| a.name == name)
+                    .map(|a| a.data_type.as_str())
+            })?;
+        return Some(match data_type {
+            "boolean" => FieldType::Bool,
+            "integer" | "decimal" => FieldType::Int,
+            "datetime" => FieldType::Date,
+            _ => FieldType::Str,
+        });
     }
     match f {
         "id"
@@ -266,13 +322,200 @@ fn conversation_value(v: &View<'_>, c: &Conversation, f: &str) -> FieldValue {
     }
 }
 
+/// A custom attribute's JSON value as search compares it.
+fn json_field(v: Option<&Value>) -> FieldValue {
+    match v {
+        Some(Value::String(x)) => FieldValue::Str(x.clone()),
+        Some(Value::Bool(b)) => FieldValue::Bool(*b),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .map_or(FieldValue::Null, FieldValue::Int),
+        _ => FieldValue::Null,
+    }
+}
+
+/// The tokens of a body, as `source.body` matches them.
+fn body_tokens(html: &str) -> FieldValue {
+    FieldValue::Many(
+        to_plaintext(html)
+            .split(|ch: char| !ch.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| FieldValue::Str(w.to_string()))
+            .collect(),
+    )
+}
+
+fn tag_ids(store: &Store, id: &str) -> Vec<FieldValue> {
+    store
+        .tags_of("conversation", id)
+        .iter()
+        .map(|t| FieldValue::Str(t.tag_id.clone()))
+        .collect()
+}
+
+/// Field `f` of a written conversation.
+fn written_value(store: &Store, c: &WConversation, f: &str) -> FieldValue {
+    if let Some(name) = f.strip_prefix("custom_attributes.") {
+        return json_field(c.custom_attributes.get(name));
+    }
+    let count =
+        |t: &str| FieldValue::Int(c.parts.iter().filter(|p| p.part_type == t).count() as i64);
+    let contact = store.contact(&c.contact_id);
+    match f {
+        "id" => FieldValue::Str(c.id.clone()),
+        "state" => FieldValue::Str(c.state.clone()),
+        "priority" => FieldValue::Str("none".into()),
+        "source.type" => FieldValue::Str(c.channel.clone()),
+        "source.id" => FieldValue::Str(c.source.id.clone()),
+        "source.delivered_as" => FieldValue::Str(c.delivered_as.clone()),
+        "source.subject" => FieldValue::Str(c.subject.clone().unwrap_or_default()),
+        "source.body" => body_tokens(c.source.body.as_deref().unwrap_or_default()),
+        "source.author.id" => FieldValue::Str(c.source.author.id.clone()),
+        "source.author.type" => FieldValue::Str(c.source.author.kind.clone()),
+        "source.author.name" => contact
+            .and_then(|x| x.name.clone())
+            .map_or(FieldValue::Null, FieldValue::Str),
+        "source.author.email" => contact
+            .and_then(|x| x.email.clone())
+            .map_or(FieldValue::Null, FieldValue::Str),
+        "contact_ids" => FieldValue::Many(vec![FieldValue::Str(c.contact_id.clone())]),
+        "teammate_ids" => {
+            let mut ids: Vec<String> = c
+                .parts
+                .iter()
+                .filter(|p| p.author.kind == "admin")
+                .map(|p| p.author.id.clone())
+                .collect();
+            ids.sort();
+            ids.dedup();
+            FieldValue::Many(ids.into_iter().map(FieldValue::Str).collect())
+        }
+        "tag_ids" => FieldValue::Many(tag_ids(store, &c.id)),
+        "open" => FieldValue::Bool(c.state != "closed"),
+        "read" => FieldValue::Bool(c.read),
+        "admin_assignee_id" => FieldValue::Int(c.admin_assignee_id as i64),
+        "team_assignee_id" => FieldValue::Int(c.team_assignee_id as i64),
+        "created_at" | "statistics.first_contact_reply_at" => FieldValue::Int(c.created_at),
+        "updated_at" => FieldValue::Int(c.updated_at),
+        "snoozed_until" => c.snoozed_until.map_or(FieldValue::Null, FieldValue::Int),
+        "waiting_since" => {
+            written_render::waiting_since(&c.parts).map_or(FieldValue::Null, FieldValue::Int)
+        }
+        "statistics.count_reopens" => count("open"),
+        "statistics.count_assignments" => count("assignment"),
+        "statistics.count_conversation_parts" => FieldValue::Int(c.parts.len() as i64 + 1),
+        _ => FieldValue::Null,
+    }
+}
+
+/// Field `f` of a seeded conversation, with what was written into it on top of `base`.
+fn overlaid_value(store: &Store, id: &str, f: &str, base: FieldValue) -> FieldValue {
+    if f == "tag_ids" {
+        let mut ids = match base {
+            FieldValue::Many(v) => v,
+            _ => Vec::new(),
+        };
+        if let Some(o) = store.overlay(id) {
+            ids.retain(|t| !matches!(t, FieldValue::Str(x) if o.untagged.contains(x)));
+        }
+        for t in tag_ids(store, id) {
+            if !ids.contains(&t) {
+                ids.push(t);
+            }
+        }
+        return FieldValue::Many(ids);
+    }
+    let Some(o) = store.overlay(id) else {
+        return base;
+    };
+    let int = |base: FieldValue, n: usize| match base {
+        FieldValue::Int(x) => FieldValue::Int(x + n as i64),
+        other => other,
+    };
+    let count = |t: &str| o.parts.iter().filter(|p| p.part_type == t).count();
+    if let Some(name) = f.strip_prefix("custom_attributes.") {
+        return match o.custom_attributes.get(name) {
+            Some(v) => json_field(Some(v)),
+            None => base,
+        };
+    }
+    match f {
+        "state" => o.state.clone().map_or(base, FieldValue::Str),
+        "open" => o
+            .state
+            .as_ref()
+            .map_or(base, |st| FieldValue::Bool(st != "closed")),
+        "read" => o.read.map_or(base, FieldValue::Bool),
+        "snoozed_until" if o.state.is_some() => {
+            o.snoozed_until.map_or(FieldValue::Null, FieldValue::Int)
+        }
+        "admin_assignee_id" => o
+            .admin_assignee_id
+            .map_or(base, |n| FieldValue::Int(n as i64)),
+        "team_assignee_id" => o
+            .team_assignee_id
+            .map_or(base, |n| FieldValue::Int(n as i64)),
+        "updated_at" => match (base, o.updated_at) {
+            (FieldValue::Int(b), Some(at)) => FieldValue::Int(b.max(at)),
+            (b, _) => b,
+        },
+        "statistics.count_conversation_parts" => int(base, o.parts.len()),
+        "statistics.count_reopens" => int(base, count("open")),
+        "statistics.count_assignments" => int(base, count("assignment")),
+        "teammate_ids" => {
+            let mut ids = match base {
+                FieldValue::Many(v) => v,
+                _ => Vec::new(),
+            };
+            for p in o.parts.iter().filter(|p| p.author.kind == "admin") {
+                let id = FieldValue::Str(p.author.id.clone());
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            FieldValue::Many(ids)
+        }
+        _ => base,
+    }
+}
+
+/// `POST /conversations/search`: the world's conversations (with what was written into them),
+/// then the written ones; deleted ones are not found. Research documents a search lag for new
+/// contacts only (spec L8732), so a written conversation is found at once.
 pub(crate) async fn search_conversations(
     State(s): State<Arc<AppState>>,
     Json(body): Json<Value>,
 ) -> ApiResult {
     let v = s.world.view();
-    let visible = |_: u64| true;
+    let store = s.written.lock();
+    let world = v.conversation_count();
+    let deleted: std::collections::HashSet<u64> = store
+        .deletions
+        .iter()
+        .filter(|d| d.object == "conversation" && d.seeded)
+        .filter_map(|d| v.conversation_index(&d.id))
+        .collect();
+    let written = conversations_written(&store);
+    let visible = |i: u64| i >= world || !deleted.contains(&i);
     let get = |i: u64, fields: &[String]| {
+        if i >= world {
+            let Some(c) = store.conversations.get((i - world) as usize) else {
+                return Vec::new();
+            };
+            return fields
+                .iter()
+                .map(|f| (f.clone(), written_value(&store, c, f)))
+                .collect();
+        }
+        let id = (100_000_000 + i).to_string();
+        let over = |f: &str, base: FieldValue| {
+            if written {
+                overlaid_value(&store, &id, f, base)
+            } else {
+                base
+            }
+        };
         let cheap = fields.iter().all(|f| {
             matches!(
                 f.as_str(),
@@ -291,14 +534,14 @@ pub(crate) async fn search_conversations(
                 .iter()
                 .map(|f| {
                     let val = match f.as_str() {
-                        "id" => FieldValue::Str((100_000_000 + i).to_string()),
+                        "id" => FieldValue::Str(id.clone()),
                         "state" => FieldValue::Str(sh.state.as_str().to_string()),
                         "open" => FieldValue::Bool(sh.state != ConvState::Closed),
                         "created_at" => FieldValue::Int(sh.created_at),
                         "statistics.count_conversation_parts" => FieldValue::Int(sh.parts as i64),
                         _ => FieldValue::Int(sh.updated_at),
                     };
-                    (f.clone(), val)
+                    (f.clone(), over(f, val))
                 })
                 .collect();
         }
@@ -307,25 +550,51 @@ pub(crate) async fn search_conversations(
         };
         fields
             .iter()
-            .map(|f| (f.clone(), conversation_value(&v, &c, f)))
+            .map(|f| (f.clone(), over(f, conversation_value(&v, &c, f))))
             .collect()
     };
+    let fields = |f: &str| conversation_field(&store, f);
+    // The cache key moves with every write, so a search sees what was just written.
+    let name = format!("conversations@{}", store.version());
     let spec = Searchable {
-        name: "conversations",
-        count: v.conversation_count(),
+        name: &name,
+        count: world + store.conversations.len() as u64,
         default_per_page: 20,
-        fields: &conversation_field,
+        fields: &fields,
         visible: &visible,
         get: &get,
     };
     let page = run(&s, &body, &spec)?;
     let r = renderer(&s, false);
-    let convs: Vec<_> = page
+    if !written {
+        drop(store);
+        let convs: Vec<_> = page
+            .indexes
+            .iter()
+            .filter_map(|i| r.view.conversation(*i))
+            .collect();
+        return conversation_list(&r, &convs, page.total, page.pages);
+    }
+    let items: Vec<Value> = page
         .indexes
         .iter()
-        .filter_map(|i| r.view.conversation(*i))
+        .filter_map(|&i| {
+            if i >= world {
+                store
+                    .conversations
+                    .get((i - world) as usize)
+                    .map(|c| written_render::conversation(&r, &store, c, false))
+            } else {
+                r.view
+                    .conversation(i)
+                    .map(|c| world_json(&r, &store, &c, false))
+            }
+        })
         .collect();
-    conversation_list(&r, &convs, page.total, page.pages)
+    ok(
+        json!({"type": "conversation.list", "conversations": items, "total_count": page.total,
+        "pages": page.pages}),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -373,5 +642,13 @@ pub(crate) async fn conversation_attributes(
             v
         })
         .collect();
+    let mut data = data;
+    data.extend(
+        s.written
+            .lock()
+            .conversation_attributes
+            .iter()
+            .map(|a| crate::routes::write_conversation_update::attribute_json(a, seed)),
+    );
     ok(json!({"type": "list", "data": data}))
 }

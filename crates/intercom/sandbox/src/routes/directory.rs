@@ -72,19 +72,46 @@ pub(crate) async fn team(State(s): State<Arc<AppState>>, Path(id): Path<String>)
     ok(r.team(&t))
 }
 
+/// `GET /tags`: the world's tags (renamed ones under their new name), then the written ones;
+/// deleted ones are gone.
 pub(crate) async fn tags(State(s): State<Arc<AppState>>) -> ApiResult {
     let r = renderer(&s, false);
-    let tags: Vec<_> = (0..r.view.tag_count())
+    let store = s.written.lock();
+    let mut tags: Vec<_> = (0..r.view.tag_count())
         .filter_map(|i| r.view.tag(i))
-        .map(|t| r.tag(&t))
+        .filter(|t| !store.is_deleted("tag", &t.id))
+        .map(|t| {
+            let mut v = r.tag(&t);
+            if let Some(w) = store.tag(&t.id) {
+                v["name"] = json!(w.name);
+            }
+            v
+        })
         .collect();
+    tags.extend(
+        store
+            .tags
+            .iter()
+            .filter(|t| r.view.tag_by_id(&t.id).is_none())
+            .map(|t| json!({"type": "tag", "id": t.id, "name": t.name})),
+    );
     ok(json!({"type": "list", "data": tags}))
 }
 
 pub(crate) async fn tag(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
     // A written tag (or a renamed world tag) answers as written.
-    if let Some(t) = s.written.lock().tag(&id) {
-        return ok(json!({"type": "tag", "id": t.id, "name": t.name}));
+    {
+        let store = s.written.lock();
+        if let Some(t) = store.tag(&id) {
+            return ok(json!({"type": "tag", "id": t.id, "name": t.name}));
+        }
+        if store.is_deleted("tag", &id) {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "tag_not_found",
+                "Resource Not Found",
+            ));
+        }
     }
     let r = renderer(&s, false);
     let t = r.view.tag_by_id(&id).ok_or_else(|| {

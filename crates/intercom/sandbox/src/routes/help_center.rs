@@ -31,7 +31,17 @@ pub(crate) async fn articles(
     )
 }
 
+/// `GET /articles/{id}`: a written article, or a world one; deleted ones are 404.
 pub(crate) async fn article(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
+    {
+        let store = s.written.lock();
+        if let Some(a) = store.articles.iter().find(|a| a.id == id) {
+            return ok(crate::written::render::article(a));
+        }
+        if store.is_deleted("article", &id) {
+            return Err(ApiError::not_found("Resource Not Found"));
+        }
+    }
     let r = renderer(&s, false);
     let a = r
         .view
@@ -61,6 +71,15 @@ pub(crate) async fn collection(
     State(s): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> ApiResult {
+    {
+        let store = s.written.lock();
+        if let Some(c) = store.collections.iter().find(|c| c.id == id) {
+            return ok(crate::written::render::collection(c));
+        }
+        if store.is_deleted("collection", &id) {
+            return Err(ApiError::not_found("Resource Not Found"));
+        }
+    }
     let r = renderer(&s, false);
     let c = r
         .view

@@ -72,15 +72,27 @@ pub(crate) async fn search_tickets(
     )
 }
 
+/// `GET /tickets/{id}`: a written ticket with every part, or a world one; deleted ones are 404.
 pub(crate) async fn ticket(State(s): State<Arc<AppState>>, Path(id): Path<String>) -> ApiResult {
     let r = renderer(&s, false);
-    let t = r.view.ticket_by_id(&id).ok_or_else(|| {
+    let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "ticket_not_found",
             "Ticket not found",
         )
-    })?;
+    };
+    {
+        let store = s.written.lock();
+        if let Some(t) = store.ticket(&id) {
+            let (ty, st) = crate::routes::write_tickets::type_and_state(&s, &t.ticket_type_id);
+            return ok(crate::written::render::ticket(&r, &store, t, ty, st));
+        }
+        if store.is_deleted("ticket", &id) {
+            return Err(not_found());
+        }
+    }
+    let t = r.view.ticket_by_id(&id).ok_or_else(not_found)?;
     ok(r.ticket(&t))
 }
 

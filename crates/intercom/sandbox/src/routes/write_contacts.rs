@@ -372,7 +372,7 @@ pub(crate) async fn create_note(
 
 /// A tag id that exists (written or world).
 pub(crate) fn tag_exists(store: &Store, view: &View<'_>, id: &str) -> bool {
-    store.tag(id).is_some() || view.tag_by_id(id).is_some()
+    store.tag(id).is_some() || (view.tag_by_id(id).is_some() && !store.is_deleted("tag", id))
 }
 
 /// The tag as `tag` JSON.

@@ -16,19 +16,20 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use deskmove_synth::html::escape;
-use serde_json::json;
+use serde_json::{Map, json};
 
 use crate::body::missing;
 use crate::error::ApiError;
 use crate::respond::{ApiResult, ok};
 use crate::routes::write_replies::{MAX_ATTACHMENTS, ReplyTo, parse_reply};
 use crate::routes::write_support::{
-    current_contact, request, require_admin, resource_not_found, seeded_conversation, team_exists,
-    user_not_found,
+    ConvTarget, conversation_target, current_contact, request, require_admin, resource_not_found,
+    team_exists, user_not_found,
 };
+use crate::routes::{conversations, renderer};
 use crate::state::AppState;
 use crate::written::notify::{Notification, admin_reply_delivers, channel_of};
-use crate::written::{Store, WAuthor, WConversation, WMessage, WPart, base, render};
+use crate::written::{Store, WAuthor, WConversation, WMessage, WPart, base};
 
 /// A body given as text: Intercom does not take HTML here, so tags stay visible as text.
 fn text_body(raw: &str) -> String {
@@ -80,6 +81,7 @@ pub(crate) async fn create_conversation(
                 content_type: "application/octet-stream".into(),
                 filesize: 0,
                 blake3: None,
+                upload_id: None,
             })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
@@ -89,6 +91,7 @@ pub(crate) async fn create_conversation(
         contact_id: contact.id.clone(),
         channel: "conversation".into(),
         delivered_as: "customer_initiated".into(),
+        title: subject.clone(),
         subject,
         created_at: at,
         updated_at: at,
@@ -110,6 +113,8 @@ pub(crate) async fn create_conversation(
             notified: false,
         },
         parts: Vec::new(),
+        custom_attributes: Map::new(),
+        read: false,
     });
     ok(json!({
         "type": "user_message",
@@ -137,7 +142,7 @@ fn last_conversation(store: &Store, author: &WAuthor) -> Option<String> {
         .map(|c| c.id.clone())
 }
 
-/// `POST /conversations/{id}/reply`.
+/// `POST /conversations/{id}/reply`: into a written conversation or a seeded one alike.
 pub(crate) async fn reply(
     State(s): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -148,39 +153,35 @@ pub(crate) async fn reply(
     let view = s.world.view();
     let now = s.clock.now_secs();
     let mut store = s.written.lock();
-    let r = parse_reply(v, &b, ReplyTo::Conversation, &store, &view)?;
+    let mut r = parse_reply(v, &b, ReplyTo::Conversation, &store, &view)?;
     let id = if id == "last" {
         last_conversation(&store, &r.author).ok_or_else(resource_not_found)?
     } else {
         id
     };
-    let c = store
-        .conversation(&id)
-        .ok_or_else(|| seeded_conversation(&view, &id))?;
-    let contact_id = c.contact_id.clone();
-    let part_id = store.numeric_id(base::PART);
-    let c = store.conversation(&id).ok_or_else(resource_not_found)?;
-    if r.author.kind != "admin" && r.author.id != contact_id {
+    let target = conversation_target(&store, &view, &id)?;
+    if r.author.kind != "admin" && r.author.id != target.contact_id {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             "This contact is not a participant of the conversation",
         ));
     }
+    r.store_files(&mut store, &s.uploads);
+    let part_id = store.numeric_id(base::PART);
     let delivers =
         r.author.kind == "admin" && admin_reply_delivers(&r.message_type, r.skip_notifications);
     let notification = delivers.then(|| Notification {
         at: now,
         kind: "conversation_reply",
-        channel: channel_of(&c.channel),
-        contact_id: c.contact_id.clone(),
+        channel: channel_of(&target.channel),
+        contact_id: target.contact_id.clone(),
         object_id: id.clone(),
         part_id: part_id.clone(),
         admin_id: r.author.id.clone(),
     });
     let at = r.created_at.unwrap_or(now);
-    let c = store.conversation_mut(&id).ok_or_else(resource_not_found)?;
-    c.parts.push(WPart {
+    let part = WPart {
         id: part_id,
         part_type: r.message_type,
         body: r.body,
@@ -189,14 +190,29 @@ pub(crate) async fn reply(
         attachments: r.attachments,
         assigned_to: None,
         notified: delivers,
-    });
-    c.updated_at = c.updated_at.max(at);
+    };
+    push_part(&mut store, &target, &id, part, at);
     store.notifications.extend(notification);
-    let c = store
-        .conversation(&id)
-        .cloned()
-        .ok_or_else(resource_not_found)?;
-    ok(render::conversation(&view, &store, &c))
+    answer(&s, &store, &id)
+}
+
+/// Appends a part to a written conversation, or to a seeded one's overlay.
+fn push_part(store: &mut Store, target: &ConvTarget, id: &str, part: WPart, at: i64) {
+    if target.seeded {
+        let o = store.overlay_mut(id);
+        o.parts.push(part);
+        o.updated_at = Some(o.updated_at.unwrap_or(at).max(at));
+    } else if let Some(c) = store.conversation_mut(id) {
+        c.parts.push(part);
+        c.updated_at = c.updated_at.max(at);
+    }
+}
+
+/// The conversation as `GET /conversations/{id}` would answer it now.
+fn answer(s: &AppState, store: &Store, id: &str) -> ApiResult {
+    let r = renderer(s, false);
+    let v = conversations::retrieve_json(&r, store, id).ok_or_else(resource_not_found)?;
+    ok(v)
 }
 
 /// `POST /conversations/{id}/parts`: close, snoozed, open or assignment.
@@ -255,30 +271,37 @@ pub(crate) async fn manage(
         }
     }
     let mut store = s.written.lock();
-    if store.conversation(&id).is_none() {
-        return Err(seeded_conversation(&view, &id));
-    }
+    let target = conversation_target(&store, &view, &id)?;
     let part_id = store.numeric_id(base::PART);
-    let c = store.conversation_mut(&id).ok_or_else(resource_not_found)?;
-    match message_type.as_str() {
-        "close" => c.state = "closed".into(),
-        "snoozed" => {
-            c.state = "snoozed".into();
+    let assignee = assigned_to
+        .as_ref()
+        .map(|to| (to.kind == "admin", to.id.parse::<u64>().unwrap_or(0)));
+    let state = match message_type.as_str() {
+        "close" => Some("closed"),
+        "snoozed" => Some("snoozed"),
+        "open" => Some("open"),
+        _ => None,
+    };
+    if target.seeded {
+        let o = store.overlay_mut(&id);
+        if let Some(st) = state {
+            o.state = Some(st.into());
+            o.snoozed_until = snoozed_until;
+        }
+        match assignee {
+            Some((true, n)) => o.admin_assignee_id = Some(n),
+            Some((false, n)) => o.team_assignee_id = Some(n),
+            None => {}
+        }
+    } else if let Some(c) = store.conversation_mut(&id) {
+        if let Some(st) = state {
+            c.state = st.into();
             c.snoozed_until = snoozed_until;
         }
-        "open" => {
-            c.state = "open".into();
-            c.snoozed_until = None;
-        }
-        _ => {
-            if let Some(to) = &assigned_to {
-                let n = to.id.parse::<u64>().unwrap_or(0);
-                if to.kind == "admin" {
-                    c.admin_assignee_id = n;
-                } else {
-                    c.team_assignee_id = n;
-                }
-            }
+        match assignee {
+            Some((true, n)) => c.admin_assignee_id = n,
+            Some((false, n)) => c.team_assignee_id = n,
+            None => {}
         }
     }
     // A state part's body is shown to the customer; there is no way to skip that (`notify`).
@@ -286,14 +309,14 @@ pub(crate) async fn manage(
     let notification = delivers.then(|| Notification {
         at: now,
         kind: "conversation_part",
-        channel: channel_of(&c.channel),
-        contact_id: c.contact_id.clone(),
-        object_id: c.id.clone(),
+        channel: channel_of(&target.channel),
+        contact_id: target.contact_id.clone(),
+        object_id: id.clone(),
         part_id: part_id.clone(),
         admin_id: admin_id.clone(),
     });
     // No `created_at` on state changes: stamped now, whatever the client sent (§7).
-    c.parts.push(WPart {
+    let part = WPart {
         id: part_id,
         part_type: message_type,
         body,
@@ -305,14 +328,10 @@ pub(crate) async fn manage(
         attachments: Vec::new(),
         assigned_to,
         notified: delivers,
-    });
-    c.updated_at = c.updated_at.max(now);
+    };
+    push_part(&mut store, &target, &id, part, now);
     store.notifications.extend(notification);
-    let c = store
-        .conversation(&id)
-        .cloned()
-        .ok_or_else(resource_not_found)?;
-    ok(render::conversation(&view, &store, &c))
+    answer(&s, &store, &id)
 }
 
 /// `POST /messages`: an outbound message from an admin to one contact. Email needs a subject
@@ -375,6 +394,7 @@ pub(crate) async fn create_message(
             contact_id: contact.id.clone(),
             channel: channel.into(),
             delivered_as: "admin_initiated".into(),
+            title: subject.clone(),
             subject: subject.clone(),
             created_at: at,
             updated_at: at,
@@ -396,6 +416,8 @@ pub(crate) async fn create_message(
                 notified: true,
             },
             parts: Vec::new(),
+            custom_attributes: Map::new(),
+            read: false,
         });
     }
     // An outbound message is a delivery by definition: nothing in the request can hold it back.

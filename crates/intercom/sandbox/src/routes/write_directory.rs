@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::respond::{ApiResult, ok};
 use crate::routes::write_contacts::{tag_exists, tag_json};
 use crate::routes::write_support::{
-    contact_exists, request, require_admin, resource_not_found, seeded_conversation, user_not_found,
+    contact_exists, conversation_target, request, require_admin, resource_not_found, user_not_found,
 };
 use crate::state::AppState;
 use crate::written::{Tagging, WCompany, WDataAttribute, WTag, base, render};
@@ -146,12 +146,13 @@ pub(crate) async fn create_tag(
     let now = s.clock.now_secs();
     let mut store = s.written.lock();
     let tag_id = if let Some(id) = rename {
+        let gone = store.is_deleted("tag", &id);
         match store.tags.iter_mut().find(|t| t.id == id) {
             Some(t) => {
                 t.name = name.clone();
                 id
             }
-            None if view.tag_by_id(&id).is_some() => {
+            None if view.tag_by_id(&id).is_some() && !gone => {
                 // Renaming a world tag: the written shadow carries the new name.
                 store.tags.push(WTag {
                     id: id.clone(),
@@ -166,7 +167,7 @@ pub(crate) async fn create_tag(
         t.id.clone()
     } else if let Some(t) = (0..view.tag_count())
         .filter_map(|i| view.tag(i))
-        .find(|t| t.name == name && store.tag(&t.id).is_none())
+        .find(|t| t.name == name && store.tag(&t.id).is_none() && !store.is_deleted("tag", &t.id))
     {
         t.id
     } else {
@@ -250,13 +251,8 @@ pub(crate) async fn tag_conversation(
     let view = s.world.view();
     require_admin(&view, &admin_id)?;
     let mut store = s.written.lock();
-    if store.conversation(&id).is_none() {
-        return Err(if view.conversation_index(&id).is_some() {
-            seeded_conversation(&view, &id)
-        } else {
-            ApiError::not_found("Conversation not found")
-        });
-    }
+    // Written and seeded conversations alike; a seeded one's tags are kept beside the world's.
+    conversation_target(&store, &view, &id)?;
     if !tag_exists(&store, &view, &tag_id) {
         return Err(resource_not_found());
     }

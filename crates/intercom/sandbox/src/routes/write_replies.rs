@@ -15,7 +15,7 @@ use crate::routes::write_support::{
     contact_with_external_id, current_contact, require_admin, user_not_found,
 };
 use crate::version::ApiVersion;
-use crate::written::{Store, WAttachment, WAuthor};
+use crate::written::{Store, Upload, Uploads, WAttachment, WAuthor, base};
 
 /// The most files of each kind one part may carry (both specs: `maxItems: 10`).
 pub(crate) const MAX_ATTACHMENTS: usize = 10;
@@ -30,6 +30,22 @@ pub(crate) struct Reply {
     pub(crate) attachments: Vec<WAttachment>,
     /// `skip_notifications` where the version's request shape has it, else `None`.
     pub(crate) skip_notifications: Option<bool>,
+    /// Decoded `attachment_files`, by index into `attachments`, until [`Reply::store_files`].
+    files: Vec<(usize, Upload)>,
+}
+
+impl Reply {
+    /// Gives each uploaded file an id on the file host and keeps its bytes there, so the part's
+    /// attachment URL serves exactly what was sent.
+    pub(crate) fn store_files(&mut self, store: &mut Store, uploads: &Uploads) {
+        for (i, up) in self.files.drain(..) {
+            let id = base::UPLOAD + store.next();
+            uploads.insert(id, up);
+            if let Some(a) = self.attachments.get_mut(i) {
+                a.upload_id = Some(id);
+            }
+        }
+    }
 }
 
 /// Which request shape's additions apply.
@@ -60,12 +76,13 @@ fn attachment_urls(b: &Body) -> Result<Vec<WAttachment>, ApiError> {
                 content_type: "application/octet-stream".into(),
                 filesize: 0,
                 blake3: None,
+                upload_id: None,
             })
         })
         .collect()
 }
 
-fn attachment_files(b: &Body) -> Result<Vec<WAttachment>, ApiError> {
+fn attachment_files(b: &Body) -> Result<Vec<(WAttachment, Upload)>, ApiError> {
     b.array("attachment_files", Some(MAX_ATTACHMENTS))?
         .into_iter()
         .map(|f| {
@@ -80,13 +97,21 @@ fn attachment_files(b: &Body) -> Result<Vec<WAttachment>, ApiError> {
                 .decode(data.as_bytes())
                 .map_err(|_| ApiError::invalid("attachment_files data must be base64"))?;
             let hash = blake3::hash(&bytes).to_hex().to_string();
-            Ok(WAttachment {
-                url: format!("https://uploads.sandbox.invalid/{hash}/{name}"),
-                name,
-                content_type,
-                filesize: bytes.len() as u64,
-                blake3: Some(hash),
-            })
+            let upload = Upload {
+                content_type: content_type.clone(),
+                bytes: std::sync::Arc::new(bytes),
+            };
+            Ok((
+                WAttachment {
+                    url: String::new(),
+                    name,
+                    content_type,
+                    filesize: upload.bytes.len() as u64,
+                    blake3: Some(hash),
+                    upload_id: None,
+                },
+                upload,
+            ))
         })
         .collect()
 }
@@ -104,6 +129,7 @@ pub(crate) fn parse_reply(
     let body = b.str("body")?;
     let created_at = b.int("created_at")?;
     let mut attachments = attachment_urls(b)?;
+    let mut files = Vec::new();
     let author = match kind.as_str() {
         "admin" => {
             if !matches!(message_type.as_str(), "comment" | "note" | "quick_reply") {
@@ -115,7 +141,7 @@ pub(crate) fn parse_reply(
             require_admin(view, &admin_id)?;
             // Ticket replies take files only from 2.16 on; older versions drop the field.
             if to == ReplyTo::Conversation || v.is_2_16() {
-                attachments.extend(attachment_files(b)?);
+                files = attachment_files(b)?;
             }
             WAuthor {
                 kind: "admin".into(),
@@ -140,7 +166,7 @@ pub(crate) fn parse_reply(
                 return Err(missing("intercom_user_id, user_id or email"));
             };
             let c = current_contact(store, view, &id).ok_or_else(user_not_found)?;
-            attachments.extend(attachment_files(b)?);
+            files = attachment_files(b)?;
             WAuthor { kind: c.role, id }
         }
         other => {
@@ -149,6 +175,13 @@ pub(crate) fn parse_reply(
             )));
         }
     };
+    let files = files
+        .into_iter()
+        .map(|(a, up)| {
+            attachments.push(a);
+            (attachments.len() - 1, up)
+        })
+        .collect();
     if attachments.len() > MAX_ATTACHMENTS * 2 {
         return Err(ApiError::invalid("too many attachments"));
     }
@@ -169,6 +202,7 @@ pub(crate) fn parse_reply(
         created_at,
         attachments,
         skip_notifications,
+        files,
     })
 }
 

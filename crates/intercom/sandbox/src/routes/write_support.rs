@@ -70,7 +70,7 @@ fn shadow_of(c: &Contact, view: &View<'_>) -> WContact {
 pub(crate) fn contact_exists(store: &Store, view: &View<'_>, id: &str) -> bool {
     match store.contact(id) {
         Some(c) => c.merged_into.is_none(),
-        None => view.contact_by_id(id).is_some(),
+        None => view.contact_by_id(id).is_some() && !store.is_deleted("contact", id),
     }
 }
 
@@ -78,6 +78,7 @@ pub(crate) fn contact_exists(store: &Store, view: &View<'_>, id: &str) -> bool {
 pub(crate) fn current_contact(store: &Store, view: &View<'_>, id: &str) -> Option<WContact> {
     match store.contact(id) {
         Some(c) => c.merged_into.is_none().then(|| c.clone()),
+        None if store.is_deleted("contact", id) => None,
         None => view.contact_by_id(id).map(|c| shadow_of(&c, view)),
     }
 }
@@ -89,6 +90,9 @@ pub(crate) fn contact_for_write<'s>(
     id: &str,
 ) -> Result<&'s mut WContact, ApiError> {
     if store.contact(id).is_none() {
+        if store.is_deleted("contact", id) {
+            return Err(user_not_found());
+        }
         let c = view.contact_by_id(id).ok_or_else(user_not_found)?;
         store.contacts.push(shadow_of(&c, view));
     }
@@ -117,7 +121,7 @@ pub(crate) fn contact_with_external_id(
         .and_then(|n| n.parse::<u64>().ok())
         .and_then(|j| view.contact(j))
         .filter(|c| c.external_id.as_deref() == Some(external_id))
-        .filter(|c| store.contact(&c.id).is_none())
+        .filter(|c| store.contact(&c.id).is_none() && !store.is_deleted("contact", &c.id))
         .map(|c| c.id)
 }
 
@@ -134,7 +138,10 @@ pub(crate) fn user_with_email(store: &Store, view: &View<'_>, email: &str) -> Op
     (0..view.contact_count())
         .filter_map(|j| view.contact(j))
         .find(|c| {
-            c.role == deskmove_synth::Role::User && same(&c.email) && store.contact(&c.id).is_none()
+            c.role == deskmove_synth::Role::User
+                && same(&c.email)
+                && store.contact(&c.id).is_none()
+                && !store.is_deleted("contact", &c.id)
         })
         .map(|c| c.id)
 }
@@ -163,16 +170,42 @@ pub(crate) fn plausible_email(email: &str) -> bool {
         && !email.chars().any(char::is_whitespace)
 }
 
-/// A seeded (world) conversation: the sandbox serves it but does not write into it, and says so
-/// plainly (501 `unsupported`, a code of Intercom's table) rather than pretending it is missing.
-pub(crate) fn seeded_conversation(view: &View<'_>, id: &str) -> ApiError {
-    if view.conversation_index(id).is_some() {
-        ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "unsupported",
-            "The sandbox does not write into its seeded conversations; start one with POST /conversations",
-        )
-    } else {
-        resource_not_found()
+/// The conversation a write goes into: one written through the API, or a seeded (world) one,
+/// whose writes land in its overlay ([`crate::written::WOverlay`]).
+#[derive(Debug, Clone)]
+pub(crate) struct ConvTarget {
+    pub(crate) seeded: bool,
+    pub(crate) contact_id: String,
+    pub(crate) channel: String,
+}
+
+/// 404 as the spec's examples word it for a conversation.
+pub(crate) fn conversation_not_found() -> ApiError {
+    ApiError::not_found("Conversation not found")
+}
+
+/// The conversation `id` names, written or seeded; a deleted one is gone (404).
+pub(crate) fn conversation_target(
+    store: &Store,
+    view: &View<'_>,
+    id: &str,
+) -> Result<ConvTarget, ApiError> {
+    if let Some(c) = store.conversation(id) {
+        return Ok(ConvTarget {
+            seeded: false,
+            contact_id: c.contact_id.clone(),
+            channel: c.channel.clone(),
+        });
     }
+    if store.is_deleted("conversation", id) {
+        return Err(conversation_not_found());
+    }
+    let c = view
+        .conversation_by_id(id)
+        .ok_or_else(conversation_not_found)?;
+    Ok(ConvTarget {
+        seeded: true,
+        contact_id: view.contact(c.contact).map(|x| x.id).unwrap_or_default(),
+        channel: c.channel.to_string(),
+    })
 }

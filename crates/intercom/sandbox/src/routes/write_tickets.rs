@@ -26,7 +26,7 @@ use crate::written::notify::{Notification, admin_reply_delivers};
 use crate::written::{Store, WContact, WPart, WTicket, base, render};
 
 /// The derived type and first ("submitted") state as JSON, for rendering a written ticket.
-fn type_and_state(s: &AppState, ticket_type_id: &str) -> (Value, Value) {
+pub(crate) fn type_and_state(s: &AppState, ticket_type_id: &str) -> (Value, Value) {
     let seed = s.world.config().seed;
     let r = renderer(s, false);
     let ty = derived::ticket_types(seed)
@@ -197,7 +197,7 @@ pub(crate) async fn create_ticket(
         });
     }
     let (ty, st) = type_and_state(&s, &ticket_type_id);
-    let out = render::ticket(&view, &store, &t, ty, st);
+    let out = render::ticket(&renderer(&s, false), &store, &t, ty, st);
     store.tickets.push(t);
     ok(out)
 }
@@ -213,12 +213,17 @@ pub(crate) async fn reply_ticket(
     let view = s.world.view();
     let now = s.clock.now_secs();
     let mut store = s.written.lock();
-    let r = parse_reply(v, &b, ReplyTo::Ticket, &store, &view)?;
-    let part_id = store.numeric_id(base::PART);
-    let t = store.ticket_mut(&id).ok_or_else(resource_not_found)?;
-    if r.author.kind != "admin" && r.author.id != t.contact_id {
+    let mut r = parse_reply(v, &b, ReplyTo::Ticket, &store, &view)?;
+    let contact_id = store
+        .ticket(&id)
+        .map(|t| t.contact_id.clone())
+        .ok_or_else(resource_not_found)?;
+    if r.author.kind != "admin" && r.author.id != contact_id {
         return Err(resource_not_found());
     }
+    r.store_files(&mut store, &s.uploads);
+    let part_id = store.numeric_id(base::PART);
+    let t = store.ticket_mut(&id).ok_or_else(resource_not_found)?;
     let delivers =
         r.author.kind == "admin" && admin_reply_delivers(&r.message_type, r.skip_notifications);
     let at = r.created_at.unwrap_or(now);
@@ -246,5 +251,5 @@ pub(crate) async fn reply_ticket(
             admin_id: part.author.id.clone(),
         });
     }
-    ok(render::ticket_part(&view, &store, &part))
+    ok(render::ticket_part(&renderer(&s, false), &store, &part))
 }

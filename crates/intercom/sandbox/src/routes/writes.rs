@@ -5,10 +5,11 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{delete, post, put};
+use axum::routing::{delete, get, post, put};
 
 use crate::routes::{
-    write_contacts, write_conversations, write_directory, write_help_center, write_tickets,
+    write_contacts, write_conversation_update, write_conversations, write_deletes, write_directory,
+    write_help_center, write_tickets,
 };
 use crate::state::AppState;
 
@@ -18,7 +19,7 @@ pub(crate) fn add(api: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
         .route("/contacts/merge", post(write_contacts::merge_contacts))
         .route(
             "/contacts/{contact_id}",
-            put(write_contacts::update_contact),
+            put(write_contacts::update_contact).delete(write_deletes::delete_contact),
         )
         .route(
             "/contacts/{contact_id}/notes",
@@ -41,7 +42,12 @@ pub(crate) fn add(api: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
             delete(write_contacts::detach_company),
         )
         .route("/companies", post(write_directory::upsert_company))
+        .route(
+            "/companies/{company_id}",
+            delete(write_deletes::delete_company),
+        )
         .route("/tags", post(write_directory::create_tag))
+        .route("/tags/{tag_id}", delete(write_deletes::delete_tag))
         .route(
             "/data_attributes",
             post(write_directory::create_data_attribute),
@@ -49,6 +55,23 @@ pub(crate) fn add(api: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
         .route(
             "/conversations",
             post(write_conversations::create_conversation),
+        )
+        .route(
+            "/conversations/{conversation_id}",
+            put(write_conversation_update::update_conversation)
+                .delete(write_deletes::delete_conversation),
+        )
+        .route(
+            "/conversations/deleted",
+            get(write_deletes::deleted_conversations),
+        )
+        .route(
+            "/conversations/attributes",
+            post(write_conversation_update::create_attribute),
+        )
+        .route(
+            "/conversations/{conversation_id}/tags/{tag_id}",
+            delete(write_deletes::untag_conversation),
         )
         .route(
             "/conversations/{conversation_id}/reply",
@@ -64,6 +87,11 @@ pub(crate) fn add(api: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
         )
         .route("/messages", post(write_conversations::create_message))
         .route("/tickets", post(write_tickets::create_ticket))
+        .route("/tickets/{ticket_id}", delete(write_deletes::delete_ticket))
+        .route(
+            "/tickets/{ticket_id}/tags/{tag_id}",
+            delete(write_deletes::untag_ticket),
+        )
         .route(
             "/tickets/{ticket_id}/reply",
             post(write_tickets::reply_ticket),
@@ -74,7 +102,15 @@ pub(crate) fn add(api: Router<Arc<AppState>>) -> Router<Arc<AppState>> {
         )
         .route("/articles", post(write_help_center::create_article))
         .route(
+            "/articles/{article_id}",
+            delete(write_deletes::delete_article),
+        )
+        .route(
             "/help_center/collections",
             post(write_help_center::create_collection),
+        )
+        .route(
+            "/help_center/collections/{collection_id}",
+            delete(write_deletes::delete_collection),
         )
 }

@@ -1,6 +1,9 @@
 //! `GET /__sandbox/dump`: everything written, as stored — each conversation with its parts,
 //! their `created_at`, authors and attachments — and the notification log, so a test can check
-//! what reached the sandbox against its own oracle and assert that nobody was notified.
+//! what reached the sandbox against its own oracle and assert that nobody was notified. Also
+//! what was written into seeded conversations (`conversation_overlays`), the conversation
+//! attributes created, every deletion, and each uploaded file's size and BLAKE3 (on its part's
+//! attachment, `blake3` and `upload_id`).
 
 use serde_json::{Value, json};
 
@@ -21,6 +24,9 @@ pub(crate) fn dump(store: &Store) -> Value {
         "collections": store.collections,
         "notes": store.notes,
         "messages": store.messages,
+        "conversation_overlays": store.overlays,
+        "conversation_attributes": store.conversation_attributes,
+        "deletions": store.deletions,
         "notification_log": store.notifications,
     })
 }

@@ -12,7 +12,8 @@ pub(crate) mod dump;
 pub(crate) mod notify;
 pub(crate) mod render;
 
-use std::sync::{Mutex, MutexGuard};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -30,6 +31,11 @@ pub(crate) mod base {
     pub(crate) const PART: u64 = 700_000_000;
     pub(crate) const NOTE: u64 = 800_000_000;
     pub(crate) const TICKET: u64 = 950_000_000;
+    /// Conversation attributes (`POST /conversations/attributes`); the derived ones are below 100.
+    pub(crate) const CONVERSATION_ATTRIBUTE: u64 = 1_000;
+    /// Uploaded files (`attachment_files`), far above every world attachment id, so the file
+    /// host tells the two apart by id alone.
+    pub(crate) const UPLOAD: u64 = 1 << 62;
 }
 
 /// A contact created through `POST /contacts`.
@@ -118,15 +124,48 @@ pub(crate) struct WAuthor {
     pub(crate) id: String,
 }
 
-/// A file on a part: from `attachment_urls` (kept as given) or `attachment_files` (decoded).
+/// A file on a part: from `attachment_urls` (kept as given) or `attachment_files` (decoded,
+/// stored in [`Uploads`] and served by the file host under `upload_id`).
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct WAttachment {
     pub(crate) name: String,
+    /// The URL as given (`attachment_urls`); for an upload, the file host's URL is signed anew
+    /// at every read, as the world's attachment URLs are.
     pub(crate) url: String,
     pub(crate) content_type: String,
     pub(crate) filesize: u64,
     /// BLAKE3 of the decoded bytes of an uploaded file.
     pub(crate) blake3: Option<String>,
+    /// The file host's id of an uploaded file.
+    pub(crate) upload_id: Option<u64>,
+}
+
+/// The bytes of one uploaded file.
+#[derive(Debug, Clone)]
+pub(crate) struct Upload {
+    pub(crate) content_type: String,
+    pub(crate) bytes: Arc<Vec<u8>>,
+}
+
+/// Uploaded files by id, shared by the API host (which stores them) and the file host (which
+/// serves them).
+#[derive(Debug, Default)]
+pub(crate) struct Uploads(Mutex<HashMap<u64, Upload>>);
+
+impl Uploads {
+    pub(crate) fn insert(&self, id: u64, upload: Upload) {
+        match self.0.lock() {
+            Ok(mut m) => m.insert(id, upload),
+            Err(p) => p.into_inner().insert(id, upload),
+        };
+    }
+
+    pub(crate) fn get(&self, id: u64) -> Option<Upload> {
+        match self.0.lock() {
+            Ok(m) => m.get(&id).cloned(),
+            Err(p) => p.into_inner().get(&id).cloned(),
+        }
+    }
 }
 
 /// One part of a written conversation or ticket, including its first message.
@@ -152,6 +191,9 @@ pub(crate) struct WConversation {
     pub(crate) contact_id: String,
     /// `conversation` (in-app, the only kind `POST /conversations` makes) or `email`.
     pub(crate) channel: String,
+    /// The conversation's title (`PUT /conversations/{id}`); the subject stays the first
+    /// message's.
+    pub(crate) title: Option<String>,
     /// `customer_initiated` or `admin_initiated`.
     pub(crate) delivered_as: String,
     pub(crate) subject: Option<String>,
@@ -164,6 +206,58 @@ pub(crate) struct WConversation {
     /// The first message (`source`).
     pub(crate) source: WPart,
     pub(crate) parts: Vec<WPart>,
+    /// Conversation attributes set through `PUT /conversations/{id}`.
+    pub(crate) custom_attributes: Map<String, Value>,
+    pub(crate) read: bool,
+}
+
+/// What was written into a seeded (world) conversation: parts appended after the world's, and
+/// the state, assignees, title and attributes those writes changed. Reads render the world's
+/// conversation, then this on top.
+#[derive(Debug, Clone, Serialize, Default)]
+pub(crate) struct WOverlay {
+    pub(crate) id: String,
+    pub(crate) parts: Vec<WPart>,
+    pub(crate) state: Option<String>,
+    pub(crate) snoozed_until: Option<i64>,
+    pub(crate) admin_assignee_id: Option<u64>,
+    pub(crate) team_assignee_id: Option<u64>,
+    pub(crate) title: Option<String>,
+    pub(crate) read: Option<bool>,
+    pub(crate) custom_attributes: Map<String, Value>,
+    pub(crate) updated_at: Option<i64>,
+    /// World tags removed from it (`DELETE /conversations/{id}/tags/{tag_id}`).
+    pub(crate) untagged: Vec<String>,
+}
+
+/// A conversation attribute created through `POST /conversations/attributes` (2.16).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct WConversationAttribute {
+    pub(crate) id: u64,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    /// `string`, `integer`, `list`, `decimal`, `boolean`, `datetime` (the kinds a value can be
+    /// checked against; `relationship` and `files` are refused).
+    pub(crate) data_type: String,
+    pub(crate) options: Vec<String>,
+    pub(crate) multiline: bool,
+    pub(crate) admin_id: Option<String>,
+    pub(crate) created_at: i64,
+}
+
+/// One record deleted through the API: written records leave the store, world ones stay in the
+/// world but every read route skips them.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub(crate) struct Deletion {
+    /// `contact`, `company`, `conversation`, `tag`, `ticket`, `article`, `collection`.
+    pub(crate) object: &'static str,
+    pub(crate) id: String,
+    pub(crate) at: i64,
+    /// Whether the record was one of the world's (seeded) ones.
+    pub(crate) seeded: bool,
+    /// `DELETE /conversations/{id}?retain_metrics=` (conversations only; default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) metrics_retained: Option<bool>,
 }
 
 /// A ticket written through `POST /tickets`.
@@ -248,6 +342,9 @@ pub(crate) struct Store {
     pub(crate) notes: Vec<WNote>,
     pub(crate) messages: Vec<WMessage>,
     pub(crate) notifications: Vec<Notification>,
+    pub(crate) overlays: Vec<WOverlay>,
+    pub(crate) conversation_attributes: Vec<WConversationAttribute>,
+    pub(crate) deletions: Vec<Deletion>,
 }
 
 impl Store {
@@ -257,7 +354,8 @@ impl Store {
         self.seq
     }
 
-    /// Moves with every id handed out: a cheap "something was written" marker.
+    /// Moves with every id handed out and every tagging or deletion: a cheap "something was
+    /// written" marker (search caches are keyed on it).
     pub(crate) fn version(&self) -> u64 {
         self.seq
     }
@@ -295,6 +393,47 @@ impl Store {
         self.conversations.iter_mut().find(|c| c.id == id)
     }
 
+    /// The overlay of a seeded conversation, if anything was written into it.
+    pub(crate) fn overlay(&self, id: &str) -> Option<&WOverlay> {
+        self.overlays.iter().find(|o| o.id == id)
+    }
+
+    /// The overlay of a seeded conversation, made on its first write.
+    pub(crate) fn overlay_mut(&mut self, id: &str) -> &mut WOverlay {
+        // Whatever the caller changes, searches must not answer from a stale cache.
+        self.next();
+        let at = match self.overlays.iter().position(|o| o.id == id) {
+            Some(i) => i,
+            None => {
+                self.overlays.push(WOverlay {
+                    id: id.to_string(),
+                    ..WOverlay::default()
+                });
+                self.overlays.len() - 1
+            }
+        };
+        &mut self.overlays[at]
+    }
+
+    /// Whether `object` `id` was deleted through the API.
+    pub(crate) fn is_deleted(&self, object: &str, id: &str) -> bool {
+        self.deletions
+            .iter()
+            .any(|d| d.object == object && d.id == id)
+    }
+
+    /// How many seeded records of `object` were deleted (lists subtract them from their totals).
+    pub(crate) fn deleted_seeded(&self, object: &str) -> u64 {
+        self.deletions
+            .iter()
+            .filter(|d| d.object == object && d.seeded)
+            .count() as u64
+    }
+
+    pub(crate) fn ticket(&self, id: &str) -> Option<&WTicket> {
+        self.tickets.iter().find(|t| t.id == id)
+    }
+
     pub(crate) fn ticket_mut(&mut self, id: &str) -> Option<&mut WTicket> {
         self.tickets.iter_mut().find(|t| t.id == id)
     }
@@ -309,6 +448,7 @@ impl Store {
             x.tag_id == t.tag_id && x.object == t.object && x.object_id == t.object_id
         };
         if !self.taggings.iter().any(same) {
+            self.next();
             self.taggings.push(t);
         }
     }
@@ -318,6 +458,7 @@ impl Store {
         let before = self.taggings.len();
         self.taggings
             .retain(|x| !(x.tag_id == tag_id && x.object == object && x.object_id == object_id));
+        self.next();
         before != self.taggings.len()
     }
 

@@ -5,7 +5,7 @@
 use deskmove_synth::View;
 use serde_json::{Value, json};
 
-use crate::render::WORKSPACE_ID;
+use crate::render::{Render, WORKSPACE_ID};
 use crate::written::{
     Store, WArticle, WAttachment, WAuthor, WCollection, WCompany, WContact, WConversation,
     WDataAttribute, WNote, WPart, WTicket,
@@ -144,23 +144,38 @@ fn author(view: &View<'_>, store: &Store, a: &WAuthor) -> Value {
     }
 }
 
-fn attachment(a: &WAttachment) -> Value {
-    json!({"type": "upload", "name": a.name, "url": a.url, "content_type": a.content_type, "filesize": a.filesize})
+/// A body as served: as written, or as text with `display_as=plaintext`.
+fn served(r: &Render<'_>, html: &str) -> String {
+    if r.plaintext {
+        crate::plaintext::to_plaintext(html)
+    } else {
+        html.to_string()
+    }
+}
+
+/// An attachment; an uploaded file's URL is the file host's, signed at the time of the read.
+fn attachment(r: &Render<'_>, a: &WAttachment) -> Value {
+    let url = match a.upload_id {
+        Some(id) => r.signer.url(id, &a.name, r.now),
+        None => a.url.clone(),
+    };
+    json!({"type": "upload", "name": a.name, "url": url, "content_type": a.content_type, "filesize": a.filesize})
 }
 
 /// A conversation part.
-pub(crate) fn part(view: &View<'_>, store: &Store, p: &WPart) -> Value {
+pub(crate) fn part(r: &Render<'_>, store: &Store, p: &WPart) -> Value {
+    let view = &r.view;
     json!({
         "type": "conversation_part",
         "id": p.id,
         "part_type": p.part_type,
-        "body": p.body,
+        "body": p.body.as_deref().map(|b| served(r, b)),
         "created_at": p.created_at,
         "updated_at": p.created_at,
         "notified_at": p.created_at,
         "assigned_to": p.assigned_to.as_ref().map(|t| json!({"type": t.kind, "id": t.id})),
         "author": author(view, store, &p.author),
-        "attachments": p.attachments.iter().map(attachment).collect::<Vec<_>>(),
+        "attachments": p.attachments.iter().map(|a| attachment(r, a)).collect::<Vec<_>>(),
         "external_id": null,
         "redacted": false,
         "state": "open",
@@ -169,8 +184,15 @@ pub(crate) fn part(view: &View<'_>, store: &Store, p: &WPart) -> Value {
     })
 }
 
-/// A written conversation with its parts (written conversations are far below the 500 cap).
-pub(crate) fn conversation(view: &View<'_>, store: &Store, c: &WConversation) -> Value {
+/// A written conversation, with its parts when retrieved (`with_parts`; written conversations
+/// are far below the 500 cap) and without them as listed or searched.
+pub(crate) fn conversation(
+    r: &Render<'_>,
+    store: &Store,
+    c: &WConversation,
+    with_parts: bool,
+) -> Value {
+    let view = &r.view;
     let tags: Vec<Value> = store
         .tags_of("conversation", &c.id)
         .iter()
@@ -202,10 +224,10 @@ pub(crate) fn conversation(view: &View<'_>, store: &Store, c: &WConversation) ->
     teammates.dedup();
     let count = |t: &str| c.parts.iter().filter(|p| p.part_type == t).count();
     let src = &c.source;
-    json!({
+    let mut out = json!({
         "type": "conversation",
         "id": c.id,
-        "title": c.subject,
+        "title": c.title,
         "created_at": c.created_at,
         "updated_at": c.updated_at,
         "waiting_since": null,
@@ -224,29 +246,50 @@ pub(crate) fn conversation(view: &View<'_>, store: &Store, c: &WConversation) ->
             "id": src.id,
             "delivered_as": c.delivered_as,
             "subject": c.subject.clone().unwrap_or_default(),
-            "body": src.body.clone().unwrap_or_default(),
+            "body": served(r, src.body.as_deref().unwrap_or_default()),
             "author": {"type": src.author.kind, "id": src.author.id,
                 "name": author(view, store, &src.author)["name"], "email": author(view, store, &src.author)["email"]},
-            "attachments": src.attachments.iter().map(attachment).collect::<Vec<_>>(),
+            "attachments": src.attachments.iter().map(|a| attachment(r, a)).collect::<Vec<_>>(),
             "url": null,
             "redacted": false,
         },
         "contacts": {"type": "contact.list", "contacts": [{"type": "contact", "id": c.contact_id, "external_id": contact}]},
         "teammates": {"type": "admin.list", "teammates": teammates.iter().map(|id| json!({"type": "admin", "id": id})).collect::<Vec<_>>()},
-        "custom_attributes": {},
+        "custom_attributes": c.custom_attributes,
         "first_contact_reply": {"created_at": c.created_at, "type": c.channel, "url": null},
         "statistics": {"type": "conversation_statistics", "count_reopens": count("open"),
             "count_assignments": count("assignment"), "count_conversation_parts": c.parts.len() + 1},
         "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": false},
         "ai_agent_participated": false,
-        "conversation_parts": {"type": "conversation_part.list", "total_count": c.parts.len(),
-            "conversation_parts": c.parts.iter().map(|p| part(view, store, p)).collect::<Vec<_>>()},
-    })
+    });
+    out["read"] = json!(c.read);
+    out["waiting_since"] = json!(waiting_since(&c.parts));
+    if with_parts {
+        out["conversation_parts"] = json!({"type": "conversation_part.list", "total_count": c.parts.len(),
+            "conversation_parts": c.parts.iter().map(|p| part(r, store, p)).collect::<Vec<_>>()});
+    }
+    out
+}
+
+/// When the contact started waiting: the last part, if a contact wrote it (null after an
+/// admin's, as Intercom documents `waiting_since`).
+pub(crate) fn waiting_since(parts: &[WPart]) -> Option<i64> {
+    parts
+        .iter()
+        .rev()
+        .find(|p| {
+            !matches!(
+                p.part_type.as_str(),
+                "close" | "open" | "snoozed" | "assignment"
+            )
+        })
+        .filter(|p| p.author.kind != "admin" && p.author.kind != "team")
+        .map(|p| p.created_at)
 }
 
 /// A ticket part (`ticket_reply`, also the items of `ticket_parts`).
-pub(crate) fn ticket_part(view: &View<'_>, store: &Store, p: &WPart) -> Value {
-    let mut a = author(view, store, &p.author);
+pub(crate) fn ticket_part(r: &Render<'_>, store: &Store, p: &WPart) -> Value {
+    let mut a = author(&r.view, store, &p.author);
     if let Some(o) = a.as_object_mut() {
         o.remove("from_ai_agent");
         o.remove("is_ai_answer");
@@ -259,7 +302,7 @@ pub(crate) fn ticket_part(view: &View<'_>, store: &Store, p: &WPart) -> Value {
         "created_at": p.created_at,
         "updated_at": p.created_at,
         "author": a,
-        "attachments": p.attachments.iter().map(attachment).collect::<Vec<_>>(),
+        "attachments": p.attachments.iter().map(|a| attachment(r, a)).collect::<Vec<_>>(),
         "redacted": false,
     })
 }
@@ -267,12 +310,13 @@ pub(crate) fn ticket_part(view: &View<'_>, store: &Store, p: &WPart) -> Value {
 /// A written ticket; `ticket_type` and `ticket_state` are the derived ones `GET /ticket_types`
 /// lists.
 pub(crate) fn ticket(
-    view: &View<'_>,
+    r: &Render<'_>,
     store: &Store,
     t: &WTicket,
     ticket_type: Value,
     ticket_state: Value,
 ) -> Value {
+    let view = &r.view;
     let external = store
         .contact(&t.contact_id)
         .map(|x| x.external_id.clone())
@@ -298,7 +342,7 @@ pub(crate) fn ticket(
         "updated_at": t.updated_at,
         "open": true,
         "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": false},
-        "ticket_parts": {"type": "ticket_part.list", "ticket_parts": t.parts.iter().map(|p| ticket_part(view, store, p)).collect::<Vec<_>>(), "total_count": t.parts.len()},
+        "ticket_parts": {"type": "ticket_part.list", "ticket_parts": t.parts.iter().map(|p| ticket_part(r, store, p)).collect::<Vec<_>>(), "total_count": t.parts.len()},
         "is_shared": true,
     })
 }
@@ -381,4 +425,109 @@ pub(crate) fn data_attribute(a: &WDataAttribute) -> Value {
         v["options"] = json!(a.options);
     }
     v
+}
+
+/// What was written into a seeded conversation, applied to its rendered JSON: tags applied or
+/// removed, parts appended (the 500-most-recent cap still holds), state, assignees, title, read
+/// and custom attributes, and the statistics those parts move.
+pub(crate) fn apply_overlay(
+    r: &Render<'_>,
+    store: &Store,
+    v: &mut Value,
+    id: &str,
+    with_parts: bool,
+) {
+    let written_tags = store.tags_of("conversation", id);
+    let o = store.overlay(id);
+    if written_tags.is_empty() && o.is_none() {
+        return;
+    }
+    if let Some(tags) = v["tags"]["tags"].as_array_mut() {
+        if let Some(o) = o {
+            tags.retain(|t| {
+                t["id"]
+                    .as_str()
+                    .is_none_or(|tid| !o.untagged.iter().any(|u| u == tid))
+            });
+        }
+        for t in written_tags {
+            let name = store
+                .tag(&t.tag_id)
+                .map(|x| x.name.clone())
+                .or_else(|| r.view.tag_by_id(&t.tag_id).map(|x| x.name));
+            if let Some(name) = name
+                && !tags.iter().any(|x| x["id"] == t.tag_id.as_str())
+            {
+                tags.push(json!({"type": "tag", "id": t.tag_id, "name": name,
+                    "applied_at": t.applied_at, "applied_by": {"type": "admin", "id": t.admin_id}}));
+            }
+        }
+    }
+    let Some(o) = o else { return };
+    if let Some(st) = &o.state {
+        v["state"] = json!(st);
+        v["open"] = json!(st != "closed");
+        v["snoozed_until"] = json!(o.snoozed_until);
+    }
+    if let Some(n) = o.admin_assignee_id {
+        v["admin_assignee_id"] = json!(n);
+    }
+    if let Some(n) = o.team_assignee_id {
+        v["team_assignee_id"] = json!(n);
+    }
+    if let Some(t) = &o.title {
+        v["title"] = json!(t);
+    }
+    if let Some(read) = o.read {
+        v["read"] = json!(read);
+    }
+    if let Some(at) = o.updated_at {
+        let before = v["updated_at"].as_i64().unwrap_or(0);
+        v["updated_at"] = json!(before.max(at));
+    }
+    if !o.custom_attributes.is_empty() {
+        let mut attrs = v["custom_attributes"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        attrs.extend(o.custom_attributes.clone());
+        v["custom_attributes"] = Value::Object(attrs);
+    }
+    if o.parts.is_empty() {
+        return;
+    }
+    if let Some(w) = o
+        .parts
+        .iter()
+        .rev()
+        .find(|p| matches!(p.part_type.as_str(), "comment" | "note" | "quick_reply"))
+    {
+        v["waiting_since"] = json!((w.author.kind != "admin").then_some(w.created_at));
+    }
+    let stats = &mut v["statistics"];
+    let bump = |stats: &mut Value, key: &str, n: usize| {
+        let before = stats[key].as_u64().unwrap_or(0);
+        stats[key] = json!(before + n as u64);
+    };
+    let count = |t: &str| o.parts.iter().filter(|p| p.part_type == t).count();
+    bump(stats, "count_conversation_parts", o.parts.len());
+    bump(stats, "count_reopens", count("open"));
+    bump(stats, "count_assignments", count("assignment"));
+    if let Some(mates) = v["teammates"]["teammates"].as_array_mut() {
+        for p in o.parts.iter().filter(|p| p.author.kind == "admin") {
+            if !mates.iter().any(|m| m["id"] == p.author.id.as_str()) {
+                mates.push(json!({"type": "admin", "id": p.author.id}));
+            }
+        }
+    }
+    if with_parts && let Some(list) = v["conversation_parts"]["conversation_parts"].as_array_mut() {
+        list.extend(o.parts.iter().map(|p| part(r, store, p)));
+        // Retrieval keeps the 500 most recent parts (spec L10994), written ones included.
+        let cap = crate::RECENT_PART_CAP as usize;
+        if list.len() > cap {
+            list.drain(..list.len() - cap);
+        }
+        let n = list.len();
+        v["conversation_parts"]["total_count"] = json!(n);
+    }
 }
