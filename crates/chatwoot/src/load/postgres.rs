@@ -273,8 +273,15 @@ impl PostgresTarget {
                     tracing::warn!(error = %e, "The connection to Chatwoot's database ended.");
                 }
             });
+            // The trigram GIN index on `messages.content` is most of a bulk load's cost: a
+            // larger pending list, merged with more memory, makes each merge cover more rows
+            // (fewer, cheaper passes over the index). Both are per-session settings any role
+            // may change; Chatwoot's own sessions keep the server's values.
             client
-                .batch_execute("SET search_path = public; SET TIME ZONE 'UTC'")
+                .batch_execute(
+                    "SET search_path = public; SET TIME ZONE 'UTC';
+                     SET work_mem = '64MB'; SET gin_pending_list_limit = '32MB'",
+                )
                 .await
                 .map_err(PostgresError::db("setting up the session"))?;
             *guard = Some(client);

@@ -50,22 +50,33 @@ pub async fn load(
         .transaction()
         .await
         .map_err(db("starting a transaction"))?;
-    // The conversations as they are now: inbox, and the newest message already in each
-    // (grouped, not a max() subquery per row: the planner would walk the created_at index).
+    // The conversations as they are now: the messages already in each, by the conversation
+    // index (a few hundred probes, not one per message by `source_id`): what an earlier attempt
+    // committed (reconciled below by source_id) and the newest message (for ordering).
     let mut conv_ids = conv_ids;
     conv_ids.sort_unstable();
     conv_ids.dedup();
-    let newest: HashMap<i32, jiff::civil::DateTime> = tx
+    let mut newest: HashMap<i32, jiff::civil::DateTime> = HashMap::new();
+    let mut present: HashMap<(i32, String), i32> = HashMap::new();
+    for r in tx
         .query(
-            "SELECT conversation_id, max(created_at) FROM messages
-              WHERE conversation_id = ANY($1) GROUP BY conversation_id",
+            "SELECT conversation_id, source_id, id, created_at FROM messages
+              WHERE conversation_id = ANY($1)",
             &[&conv_ids],
         )
         .await
         .map_err(db("reading conversations"))?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    {
+        let conversation: i32 = r.get(0);
+        let at: jiff::civil::DateTime = r.get(3);
+        newest
+            .entry(conversation)
+            .and_modify(|n| *n = (*n).max(at))
+            .or_insert(at);
+        if let Some(source) = r.get::<_, Option<String>>(1) {
+            present.insert((conversation, source), r.get(2));
+        }
+    }
     let convs: HashMap<i32, (i32, Option<jiff::civil::DateTime>)> = tx
         .query(
             "SELECT id, inbox_id FROM conversations WHERE id = ANY($1) AND account_id = $2",
@@ -109,18 +120,13 @@ pub async fn load(
 
     // Reconcile: what an earlier attempt committed carries the same source_id in the
     // conversation.
-    let sources: Vec<&str> = items.iter().map(|i| i.row.source_id.as_str()).collect();
-    let in_convs: Vec<i32> = items.iter().map(|i| i.conversation_id).collect();
-    let existing: HashMap<(i32, String), i32> = tx
-        .query(
-            "SELECT conversation_id, source_id, id FROM messages
-              WHERE source_id = ANY($1) AND conversation_id = ANY($2)",
-            &[&sources, &in_convs],
-        )
-        .await
-        .map_err(db("reconciling messages"))?
+    let wanted: std::collections::HashSet<(i32, &str)> = items
         .iter()
-        .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+        .map(|i| (i.conversation_id, i.row.source_id.as_str()))
+        .collect();
+    let existing: HashMap<(i32, String), i32> = present
+        .into_iter()
+        .filter(|((c, s), _)| wanted.contains(&(*c, s.as_str())))
         .collect();
     let key_of = |i: &Item<'_>| (i.conversation_id, i.row.source_id.clone());
     let mut new: Vec<&Item<'_>> = items
