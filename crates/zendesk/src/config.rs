@@ -54,8 +54,9 @@ pub struct SourceConfig {
     #[serde(default)]
     pub http: Option<HttpOverrides>,
     /// The same for the incremental exports, which Zendesk limits on their own (10 calls/min;
-    /// deskmove uses 8). Leave it out unless your account is allowed more, e.g. with the High
-    /// Volume API add-on; a local sandbox started without limits is.
+    /// deskmove uses 9: 4 at once, then 5 a minute). Leave it out unless your account is
+    /// allowed more, e.g. with the High Volume API add-on; a local sandbox started without
+    /// limits is.
     #[serde(default)]
     pub incremental_http: Option<HttpOverrides>,
     /// Extra hosts to download attachments from besides your account's own and Zendesk's

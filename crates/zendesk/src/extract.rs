@@ -28,10 +28,11 @@ use futures::StreamExt;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use tokio::sync::mpsc;
 use url::Url;
 
 use crate::client::{Answer, Api, ApiError};
-use crate::map::to_canonical::{self as map, Download, TicketFields, key};
+use crate::map::to_canonical::{self as map, Download, Person, TicketFields, key};
 use crate::wire;
 
 /// Stream names: stable forever (they key the stored cursors).
@@ -223,8 +224,9 @@ pub struct ZendeskSource {
     export_page_size: u32,
     tickets_per_commit: usize,
     concurrency: usize,
-    /// Whether each user met as a comment author is an agent (true) or an end user (false).
-    roles: Arc<Mutex<HashMap<u64, bool>>>,
+    /// Each user met (in the user export or as a comment author): role, name and email, what
+    /// a comment's author carries.
+    people: Arc<Mutex<HashMap<u64, Person>>>,
     /// Reads national phone numbers in the configured default region.
     phones: PhoneNormalizer,
 }
@@ -270,9 +272,16 @@ impl ZendeskSource {
             export_page_size: options.export_page_size.clamp(1, 1_000),
             tickets_per_commit: options.tickets_per_commit.max(1),
             concurrency: options.concurrency.max(1),
-            roles: Arc::new(Mutex::new(HashMap::new())),
+            people: Arc::new(Mutex::new(HashMap::new())),
             phones,
         })
+    }
+
+    /// The users met so far. The map is a cache, so it stays usable after a panic elsewhere.
+    fn people(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Person>> {
+        self.people
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The API clients (their metrics show calls and waits).
@@ -348,6 +357,24 @@ async fn commit(
 
 /// Comment lists by ticket, as read.
 type Fetched = BTreeMap<u64, Result<Vec<Box<RawValue>>, ApiError>>;
+
+/// Chunks of tickets (with their comments) the reader may hold ready beyond the one being
+/// staged: enough to ride out a slow commit or a burst of files, few enough to keep memory flat.
+const READ_AHEAD: usize = 3;
+
+/// What the ticket reader hands the staging, in the export's order.
+enum Step {
+    /// Tickets of an export page this version cannot read, with the state the page started
+    /// from.
+    Unreadable(Page, State),
+    /// Tickets with their comment lists (none: an export page with nothing new) and the state
+    /// once they are committed.
+    Tickets {
+        tickets: Vec<(wire::Ticket, Box<RawValue>)>,
+        fetched: Fetched,
+        state: State,
+    },
+}
 
 /// One page of a cursor export.
 struct ExportPage {
@@ -589,9 +616,7 @@ impl ZendeskSource {
                 let Some(u) = item::<wire::User>(RecordKind::Contact, &r, &mut page) else {
                     continue;
                 };
-                if let Ok(mut roles) = self.roles.lock() {
-                    roles.insert(u.id, u.is_agent());
-                }
+                self.people().insert(u.id, Person::of(&u));
                 if u.is_agent() {
                     let a = map::agent(&u);
                     page.raw.push(raw_of(&a.key, &r));
@@ -813,7 +838,8 @@ impl ZendeskSource {
 
     /// Tickets through the cursor export, committed a few at a time with their comments and
     /// files; within an export page the cursor remembers the last ticket committed, so a resumed
-    /// run asks for the same page and skips what is already in.
+    /// run asks for the same page and skips what is already in. A reader runs ahead of the
+    /// staging ([`Self::read_tickets`]); pages still commit in the export's order.
     async fn tickets_stream(
         &self,
         state: State,
@@ -821,15 +847,44 @@ impl ZendeskSource {
     ) -> Result<(), ZendeskError> {
         let fields = TicketFields::new(&self.ticket_fields().await?);
         let mut last = Some(state.cursor().0);
+        let (tx, mut rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+        let reader = Aborting(tokio::spawn(self.clone().read_tickets(state, tx)));
+        while let Some(step) = rx.recv().await {
+            match step {
+                Step::Unreadable(page, state) => commit(out, page, &state, &mut last).await?,
+                Step::Tickets {
+                    tickets,
+                    fetched,
+                    state,
+                } => {
+                    let page = self.tickets_page(&tickets, fetched, &fields, out).await?;
+                    commit(out, page, &state, &mut last).await?;
+                }
+            }
+        }
+        // The reader hung up: at the export's end, or with the error that stopped it.
+        reader
+            .await
+            .map_err(|e| ZendeskError::Join(e.to_string()))?
+    }
+
+    /// Reads the ticket export and every live ticket's comments ahead of the staging, so the
+    /// account's budget stays in use while files download and pages commit: the next export
+    /// page is asked for as soon as the current one arrives (it waits on the export's own
+    /// 10/min bucket, not on the account's), and comment lists are read `concurrency` at a time
+    /// straight across chunk boundaries, and on into that next page, until [`READ_AHEAD`]
+    /// chunks wait unstaged.
+    /// Deleted tickets' comments answer 404 (§7.5) and are not asked for.
+    async fn read_tickets(self, state: State, tx: mpsc::Sender<Step>) -> Result<(), ZendeskError> {
         let mut state = state;
-        loop {
-            let p = self
-                .export_page(
-                    "api/v2/incremental/tickets/cursor.json",
-                    "ticket",
-                    state.cursor.as_deref(),
-                )
-                .await?;
+        let mut next = Some(self.ticket_export_page(state.cursor.clone()));
+        while let Some(task) = next.take() {
+            let p = task
+                .await
+                .map_err(|e| ZendeskError::Join(e.to_string()))??;
+            if !p.end {
+                next = Some(self.ticket_export_page(p.after_cursor.clone()));
+            }
             let mut pending: Vec<(wire::Ticket, Box<RawValue>)> = Vec::new();
             let mut unreadable = Page::default();
             for r in p.answer.body.items("tickets") {
@@ -841,25 +896,54 @@ impl ZendeskSource {
                     }
                 }
             }
-            if !unreadable.raw.is_empty() {
-                // Unreadable tickets: recorded with the state the page started from.
-                commit(out, unreadable, &state, &mut last).await?;
+            // A closed channel means the staging stopped (and said why): nothing left to do.
+            if !unreadable.raw.is_empty()
+                && tx
+                    .send(Step::Unreadable(unreadable, state.clone()))
+                    .await
+                    .is_err()
+            {
+                return Ok(());
             }
-            let chunks: Vec<&[(wire::Ticket, Box<RawValue>)]> =
-                pending.chunks(self.tickets_per_commit).collect();
-            let n = chunks.len();
-            // The next chunk's comments are read while this one's files download, so the
-            // account's budget keeps being used (the files go to other hosts).
-            let mut next = chunks.first().map(|c| self.prefetch(c));
-            for (i, chunk) in chunks.iter().enumerate() {
-                let fetched = match next.take() {
-                    Some(task) => task.await.map_err(|e| ZendeskError::Join(e.to_string()))?,
-                    None => Fetched::new(),
+            let page_done = Self::next_state(&state, &p);
+            let n = pending.len();
+            if n == 0 {
+                let step = Step::Tickets {
+                    tickets: Vec::new(),
+                    fetched: Fetched::new(),
+                    state: page_done.clone(),
                 };
-                next = chunks.get(i + 1).map(|c| self.prefetch(c));
-                let page = self.tickets_page(chunk, fetched, &fields, out).await?;
-                state = if i + 1 == n {
-                    Self::next_state(&state, &p)
+                if tx.send(step).await.is_err() {
+                    return Ok(());
+                }
+            }
+            let mut lists = futures::stream::iter(pending)
+                .map(|(t, raw)| {
+                    let api = self.api.clone();
+                    async move {
+                        let list = if t.status.as_deref() == Some("deleted") {
+                            None
+                        } else {
+                            let path = format!("api/v2/tickets/{}/comments.json", t.id);
+                            let q = [("include_inline_images", "true".to_owned())];
+                            Some(api.cbp_all(&path, "comments", 100, &q).await)
+                        };
+                        (t, raw, list)
+                    }
+                })
+                .buffered(self.concurrency);
+            let (mut chunk, mut fetched, mut read) = (Vec::new(), Fetched::new(), 0);
+            while let Some((t, raw, list)) = lists.next().await {
+                read += 1;
+                if let Some(list) = list {
+                    fetched.insert(t.id, list);
+                }
+                chunk.push((t, raw));
+                if chunk.len() < self.tickets_per_commit && read < n {
+                    continue;
+                }
+                let state = if read == n {
+                    page_done.clone()
                 } else {
                     let t = &chunk[chunk.len() - 1].0;
                     State {
@@ -867,41 +951,33 @@ impl ZendeskSource {
                         ..state.clone()
                     }
                 };
-                commit(out, page, &state, &mut last).await?;
+                let step = Step::Tickets {
+                    tickets: std::mem::take(&mut chunk),
+                    fetched: std::mem::take(&mut fetched),
+                    state,
+                };
+                if tx.send(step).await.is_err() {
+                    return Ok(());
+                }
             }
-            if n == 0 {
-                state = Self::next_state(&state, &p);
-                commit(out, Page::default(), &state, &mut last).await?;
-            }
-            if p.end {
-                return Ok(());
-            }
+            state = page_done;
         }
+        Ok(())
     }
 
-    /// Starts reading the comments of `tickets` (deleted ones have none to read, §7.5), a few
-    /// lists at a time; the shared budget paces them.
-    fn prefetch(&self, tickets: &[(wire::Ticket, Box<RawValue>)]) -> Aborting<Fetched> {
-        let live: Vec<u64> = tickets
-            .iter()
-            .filter(|(t, _)| t.status.as_deref() != Some("deleted"))
-            .map(|(t, _)| t.id)
-            .collect();
-        let api = self.api.clone();
-        let concurrency = self.concurrency;
+    /// Starts reading the ticket export page at `cursor` (`None`: the first).
+    fn ticket_export_page(
+        &self,
+        cursor: Option<String>,
+    ) -> Aborting<Result<ExportPage, ZendeskError>> {
+        let this = self.clone();
         Aborting(tokio::spawn(async move {
-            futures::stream::iter(live)
-                .map(|id| {
-                    let api = api.clone();
-                    async move {
-                        let path = format!("api/v2/tickets/{id}/comments.json");
-                        let q = [("include_inline_images", "true".to_owned())];
-                        (id, api.cbp_all(&path, "comments", 100, &q).await)
-                    }
-                })
-                .buffer_unordered(concurrency)
-                .collect::<Fetched>()
-                .await
+            this.export_page(
+                "api/v2/incremental/tickets/cursor.json",
+                "ticket",
+                cursor.as_deref(),
+            )
+            .await
         }))
     }
 
@@ -943,8 +1019,7 @@ impl ZendeskSource {
             .flatten()
             .filter_map(|(c, _)| c.author_id)
             .collect();
-        self.learn_roles(authors).await?;
-        let roles = self.roles.lock().map(|r| r.clone()).unwrap_or_default();
+        let people = self.people_of(authors).await?;
         let (mut attachments, mut downloads) = (Vec::new(), Vec::new());
         for (t, r) in tickets {
             let t_key = key(RecordKind::Conversation, t.id);
@@ -967,7 +1042,7 @@ impl ZendeskSource {
             push_tags(&mut page, &mut tags, &t.tags);
             page.records.push(Record::Conversation(conversation));
             for (n, (c, raw)) in list.iter().enumerate() {
-                let mapped = map::comment(c, &t_key, |u| roles.get(&u).copied(), n == 0);
+                let mapped = map::comment(c, &t_key, |u| people.get(&u), n == 0);
                 page.raw.push(raw_of(&mapped.message.key, raw));
                 page.records.push(Record::Message(mapped.message));
                 attachments.extend(mapped.attachments);
@@ -984,14 +1059,15 @@ impl ZendeskSource {
         Ok(page)
     }
 
-    /// Learns whether each of `users` is an agent, asking `show_many` (deleted users included,
-    /// 100 a call) for the ones the user export has not shown yet.
-    async fn learn_roles(&self, users: BTreeSet<u64>) -> Result<(), ZendeskError> {
+    /// Who each of `users` is, asking `show_many` (deleted users included, 100 a call) for the
+    /// ones the user export has not shown yet.
+    async fn people_of(&self, users: BTreeSet<u64>) -> Result<HashMap<u64, Person>, ZendeskError> {
         let unknown: Vec<u64> = {
-            let roles = self.roles.lock().map(|r| r.clone()).unwrap_or_default();
+            let people = self.people();
             users
-                .into_iter()
-                .filter(|u| !roles.contains_key(u))
+                .iter()
+                .filter(|u| !people.contains_key(u))
+                .copied()
                 .collect()
         };
         for batch in unknown.chunks(100) {
@@ -1010,13 +1086,16 @@ impl ZendeskSource {
                 .iter()
                 .filter_map(|r| serde_json::from_str(r.get()).ok())
                 .collect();
-            if let Ok(mut roles) = self.roles.lock() {
-                for u in found {
-                    roles.insert(u.id, u.is_agent());
-                }
+            let mut people = self.people();
+            for u in found {
+                people.insert(u.id, Person::of(&u));
             }
         }
-        Ok(())
+        let people = self.people();
+        Ok(users
+            .into_iter()
+            .filter_map(|u| Some((u, people.get(&u)?.clone())))
+            .collect())
     }
 
     /// Downloads each file into the blob store; refused ones become problems. Up to eight

@@ -1,5 +1,6 @@
 //! The Zendesk source against its sandbox: one test binary, modules inside.
 
+mod authors;
 mod export;
 mod oracle;
 mod pacing;

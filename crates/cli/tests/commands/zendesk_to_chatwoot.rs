@@ -37,7 +37,7 @@ fn redacted(seed: u64, id: u64) -> bool {
 }
 
 /// A world tag as the Zendesk word (what Zendesk does to a tag with spaces).
-fn tag_word(name: &str) -> String {
+pub(super) fn tag_word(name: &str) -> String {
     name.split_whitespace()
         .collect::<Vec<_>>()
         .join("_")
@@ -57,7 +57,7 @@ fn label_form(word: &str) -> String {
 
 /// A body as text to compare: its Markdown form with image links, URLs and spacing left out
 /// (inline images point at Zendesk's own file URLs, which the world does not know).
-fn normalised(text: &str) -> String {
+pub(super) fn normalised(text: &str) -> String {
     // Images are left out before conversion, since an image the converter cannot link is
     // kept as its alt text.
     let mut text = text.to_owned();
@@ -104,7 +104,7 @@ fn rows<'a>(dump: &'a Value, table: &str) -> &'a [Value] {
 }
 
 /// The deleted tickets, as the sandbox's own `GET /api/v2/deleted_tickets` lists them.
-async fn deleted_tickets(zendesk: &Zendesk) -> BTreeSet<u64> {
+pub(super) async fn deleted_tickets(zendesk: &Zendesk) -> BTreeSet<u64> {
     let mut out = BTreeSet::new();
     let mut url = zendesk
         .base_url()
@@ -131,19 +131,19 @@ async fn deleted_tickets(zendesk: &Zendesk) -> BTreeSet<u64> {
 }
 
 /// One comment as the world says Zendesk holds it.
-struct Want {
-    id: u64,
-    at: i64,
-    author: Author,
-    body: String,
-    note: bool,
+pub(super) struct Want {
+    pub(super) id: u64,
+    pub(super) at: i64,
+    pub(super) author: Author,
+    pub(super) body: String,
+    pub(super) note: bool,
     files: Vec<String>,
     /// Checksums the message may carry besides `files`: inline images and the empty
     /// `redacted.txt` a redaction leaves.
     may: BTreeSet<String>,
 }
 
-fn comments(view: &View<'_>, i: u64) -> Vec<Want> {
+pub(super) fn comments(view: &View<'_>, i: u64) -> Vec<Want> {
     let c = view.conversation(i).unwrap();
     let sum = |a: &deskmove_synth::Attachment| md5_b64(&view.attachment_bytes(a));
     let mut out = vec![Want {
@@ -372,8 +372,9 @@ fn assert_nobody_notified(dump: &Value) {
     }
 }
 
-/// The file `init` wrote, pointed at the two sandboxes (the lines a user edits).
-fn fill_in(written: &str, zendesk: &Zendesk, chatwoot: &Chatwoot) -> String {
+/// The `[source]` lines of the file `init` wrote, pointed at the Zendesk sandbox (the lines a
+/// user edits); the rest of the file as it is.
+pub(super) fn zendesk_lines(written: &str, zendesk: &Zendesk) -> String {
     let files = zendesk.files_url();
     let replace = |text: String, from: &str, to: String| {
         assert!(text.contains(from), "the template has no `{from}`");
@@ -392,7 +393,7 @@ fn fill_in(written: &str, zendesk: &Zendesk, chatwoot: &Chatwoot) -> String {
     );
     // The sandbox runs without limits here (pacing is tested in the Zendesk crate); its file
     // host is named, since files are fetched only from hosts the user allows.
-    text = replace(
+    replace(
         text,
         "token_env = \"ZENDESK_TOKEN\"",
         format!(
@@ -400,7 +401,16 @@ fn fill_in(written: &str, zendesk: &Zendesk, chatwoot: &Chatwoot) -> String {
             files.host_str().unwrap(),
             files.port().unwrap()
         ),
-    );
+    )
+}
+
+/// The file `init` wrote, pointed at the two sandboxes (the lines a user edits).
+fn fill_in(written: &str, zendesk: &Zendesk, chatwoot: &Chatwoot) -> String {
+    let replace = |text: String, from: &str, to: String| {
+        assert!(text.contains(from), "the template has no `{from}`");
+        text.replacen(from, &to, 1)
+    };
+    let mut text = zendesk_lines(written, zendesk);
     text = replace(
         text,
         "base_url = \"https://chatwoot.example.com\"",
@@ -411,20 +421,23 @@ fn fill_in(written: &str, zendesk: &Zendesk, chatwoot: &Chatwoot) -> String {
         "account_id = 1",
         format!("account_id = {}", chatwoot.account_id()),
     );
-    replace(
+    text = replace(
         text,
         "token_env = \"CHATWOOT_TOKEN\"",
         "token_env = \"CHATWOOT_TOKEN\"\nhttp = { calls_per_minute = 27000 }".to_owned(),
+    );
+    // The sandbox below raises CONVERSATION_MESSAGE_PER_MINUTE_LIMIT to 1,000, as an operator
+    // would for a 777-comment ticket; the user says so here, as the template explains.
+    replace(
+        text,
+        "# conversation_message_limit = 200",
+        "conversation_message_limit = 1000".to_owned(),
     )
 }
 
 #[test]
-#[ignore = "not passing yet: (1) a ticket's comments reach the Chatwoot API load in key order \
-    (`records` pages by id string, 100 a batch), so a ticket's comments span batches and one \
-    batch can write a later comment before an earlier one (ticket 2: comment 200000 before its \
-    description 299999; ticket 8's description is missing after 777 comments); messages \
-    need loading per conversation in time order; (2) Zendesk comments by agents carry only the \
-    agent's key, so `original_author.email` is unset (ticket 3, comment 300004)"]
+#[ignore = "about a minute on a 2-core machine (a 777-comment ticket through the real binary, \
+    twice); CI runs ignored tests"]
 fn init_then_run_moves_every_zendesk_ticket_into_chatwoot_once_and_quietly() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (zendesk, chatwoot) = runtime.block_on(async {

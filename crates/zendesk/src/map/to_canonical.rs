@@ -488,13 +488,46 @@ pub struct Comment {
     pub problems: Vec<Problem>,
 }
 
+/// What a comment's author needs of a Zendesk user: the role picks the record the author
+/// points at, and the name and email travel with the message, since a target may have no
+/// record to show them from (Chatwoot sends agent replies as the importing user and names the
+/// author in `original_author`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// `agent` or `admin` (else an end user).
+    pub agent: bool,
+    /// Display name.
+    pub name: Option<String>,
+    /// Primary email, as Zendesk shows it.
+    pub email: Option<String>,
+}
+
+impl Person {
+    /// The author facts of `u`.
+    pub fn of(u: &wire::User) -> Self {
+        // As shown at the source: a name beside a message, not a key to match on.
+        let shown = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        Self {
+            agent: u.is_agent(),
+            name: shown(&u.name),
+            email: shown(&u.email),
+        }
+    }
+}
+
 /// A comment of ticket `ticket`: public ones are replies, private ones notes; the author is an
-/// agent or a contact by the role `is_agent` knows for the user (`None`: a user Zendesk no
-/// longer shows). `first` marks the description (the ticket's first comment, §3.1).
-pub fn comment(
+/// agent or a contact by the role `person` knows for the user, with their name and email
+/// (`None`: a user Zendesk no longer shows). `first` marks the description (the ticket's first
+/// comment, §3.1).
+pub fn comment<'p>(
     c: &wire::Comment,
     ticket: &SourceKey,
-    is_agent: impl Fn(u64) -> Option<bool>,
+    person: impl Fn(u64) -> Option<&'p Person>,
     first: bool,
 ) -> Comment {
     let k = key(RecordKind::Message, c.id);
@@ -504,21 +537,23 @@ pub fn comment(
         Some(h) => markdown(&k, h, &mut problems),
         None => (c.plain_body.clone().or_else(|| c.body.clone()), Vec::new()),
     };
-    let author = match c.author_id.map(|a| (a, is_agent(a))) {
-        Some((a, Some(true))) => Author {
-            kind: AuthorKind::Agent,
-            key: Some(key(RecordKind::Agent, a)),
-            name: None,
-            email: None,
-        },
-        Some((a, Some(false))) => Author {
-            kind: AuthorKind::Contact,
-            key: Some(key(RecordKind::Contact, a)),
-            name: None,
-            email: None,
+    let author = match c.author_id.and_then(|a| Some((a, person(a)?))) {
+        Some((a, p)) => Author {
+            kind: if p.agent {
+                AuthorKind::Agent
+            } else {
+                AuthorKind::Contact
+            },
+            key: Some(if p.agent {
+                key(RecordKind::Agent, a)
+            } else {
+                key(RecordKind::Contact, a)
+            }),
+            name: p.name.clone(),
+            email: p.email.clone(),
         },
         // -1 is Zendesk's system user; unknown users have no record to point at.
-        _ => Author {
+        None => Author {
             kind: AuthorKind::System,
             key: None,
             name: None,
