@@ -19,6 +19,7 @@
 #   DESKMOVE_SDK_CACHE [$HOME/.cache/deskmove]  where the python-intercom venv lives
 #   CARGO_TARGET_DIR [$HOME/.cache/deskmove/target]
 #   OUT [a temp dir]  run folders (stores, logs, stats) are kept there
+#   BUILD [1]  0 uses the release binary already built in CARGO_TARGET_DIR
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -52,8 +53,11 @@ if ! "$VENV/bin/python" -c 'import intercom' 2>/dev/null; then
 fi
 PY="$VENV/bin/python"
 
-say "building deskmove (release)"
-(cd "$ROOT" && cargo build --release --quiet -p deskmove)
+if [[ "${BUILD:-1}" != 0 ]]; then
+  say "building deskmove (release)"
+  (cd "$ROOT" && cargo build --release --quiet -p deskmove)
+fi
+[[ -x "$BIN" ]] || die "no release binary at $BIN"
 
 mkdir -p "$OUT"
 SANDBOX_PID=""

@@ -77,7 +77,7 @@ def main():
         budget = int(open(os.path.join(big, "budget.txt")).read())
         b["sandbox"] = "rate limit off, no latency: measures memory, not rate"
         b["client_calls_per_minute"] = budget
-        b["client_budget"] = f"[source.http] calls_per_minute = {budget} (the default is 9,000)"
+        b["client_budget"] = f"[source.http] calls_per_minute = {budget} (the default is 10,000)"
         bytes_file = os.path.join(big, "blob_bytes.txt")
         if os.path.exists(bytes_file):
             b["blob_bytes"] = int(open(bytes_file).read())

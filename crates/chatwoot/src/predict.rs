@@ -50,22 +50,8 @@ impl ApiSettings {
     }
 }
 
-/// A predicted load.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Prediction {
-    /// `api` or `postgres`.
-    pub path: &'static str,
-    /// API calls per step (`preflight`, then kinds in load order); empty on the database path.
-    pub calls: BTreeMap<String, u64>,
-    /// All of them.
-    pub total_calls: u64,
-    /// Rows written (the database path).
-    pub rows: Option<u64>,
-    /// Wall time in seconds.
-    pub seconds: f64,
-    /// What else to expect.
-    pub notes: Vec<String>,
-}
+/// A predicted load (the shared shape `deskmove scan` prints for every target).
+pub use deskmove_core::connector::LoadPrediction as Prediction;
 
 /// Averages over the scan's sample, scaled to every conversation.
 struct Scaled<'a> {
@@ -161,14 +147,10 @@ fn attachment_calls(s: &ConversationSample) -> u64 {
     creates + quiet + finish_calls(s, now)
 }
 
-fn count(scan: &SourceScan, kind: RecordKind) -> u64 {
-    scan.kinds.get(&kind).map_or(0, |c| c.count)
-}
-
 /// The API path: calls per step and the time under `settings`' budget.
 pub fn api(scan: &SourceScan, settings: &ApiSettings) -> Prediction {
     let mut calls = BTreeMap::new();
-    let conversations = count(scan, RecordKind::Conversation);
+    let conversations = scan.count(RecordKind::Conversation);
     // An assignee without a Chatwoot agent is attribution only: no assignment.
     let sample: Vec<ConversationSample> = scan
         .conversation_sample
@@ -183,7 +165,7 @@ pub fn api(scan: &SourceScan, settings: &ApiSettings) -> Prediction {
         sample: &sample,
         conversations,
     };
-    let n = |k| count(scan, k);
+    let n = |k| scan.count(k);
     // The preflight's five reads (agents, webhooks, automation rules, inboxes, agent bots).
     calls.insert("preflight".to_owned(), 5);
     // Listed once, matched by email; never invited.
@@ -283,7 +265,7 @@ pub fn postgres(scan: &SourceScan) -> Prediction {
         RecordKind::Attachment,
     ]
     .into_iter()
-    .map(|k| count(scan, k))
+    .map(|k| scan.count(k))
     .sum();
     Prediction {
         path: LoadPath::Postgres.as_str(),

@@ -85,17 +85,16 @@ impl Connector {
 /// The pair `init`, `demo` and the help use when none is named: the first source and the first
 /// target of [`connectors`].
 pub fn default_pair() -> (Connector, Connector) {
-    let first = |role: fn(&Registration) -> bool| {
+    let first = |role: fn(&Registration) -> bool, not: Option<Connector>| {
         connectors()
             .iter()
             .copied()
-            .find(|c| role(&c.registration()))
+            .find(|c| role(&c.registration()) && Some(*c) != not)
             .expect("the registry has a source and a target")
     };
-    (
-        first(Registration::is_source),
-        first(Registration::is_target),
-    )
+    let source = first(Registration::is_source, None);
+    // A connector that is both (Intercom) is not paired with itself by default.
+    (source, first(Registration::is_target, Some(source)))
 }
 
 /// `deskmove init --from <source> --to <target>` for the default pair.
@@ -455,6 +454,8 @@ sections! {
     TargetSection {
         /// `kind = "chatwoot"`.
         Chatwoot(deskmove_chatwoot::TargetConfig),
+        /// `kind = "intercom"`.
+        Intercom(deskmove_intercom::TargetConfig),
     }
 }
 
@@ -464,6 +465,7 @@ impl TargetSection {
     pub fn needs_token(&self) -> bool {
         match self {
             Self::Chatwoot(config) => config.needs_token(),
+            Self::Intercom(config) => config.needs_token(),
         }
     }
 
@@ -478,6 +480,10 @@ impl TargetSection {
             Self::Chatwoot(config) => config
                 .target(token, blobs)
                 .map(ImportTarget::Chatwoot)
+                .map_err(SetupError::from_classified),
+            Self::Intercom(config) => config
+                .target(token, blobs)
+                .map(ImportTarget::Intercom)
                 .map_err(SetupError::from_classified),
         }
     }
@@ -526,6 +532,38 @@ impl TargetSection {
                     attributes: predict::attributes_needing_decision(scan),
                 })
             }
+            Self::Intercom(target) => {
+                let unmatched = match token {
+                    Ok(token) => match target.agent_emails(&token).await {
+                        Ok(emails) => {
+                            let emails: Vec<String> = emails.into_iter().collect();
+                            Some(predict::unmatched_agents(scan, &emails))
+                        }
+                        Err(e) => {
+                            notes.push(format!("The target's agents could not be read: {e}"));
+                            None
+                        }
+                    },
+                    Err(why) => {
+                        notes.push(format!("The target's agents were not read: {why}."));
+                        None
+                    }
+                };
+                let policy = target.host_policy()?;
+                let budget = deskmove_core::connector::CallBudget {
+                    calls_per_minute: u64::from(policy.calls_per_minute),
+                    burst: u64::from(policy.burst),
+                };
+                Ok(TargetScan {
+                    unmatched,
+                    predictions: vec![deskmove_intercom::load::predict::predict(
+                        scan,
+                        budget,
+                        target.mode,
+                    )],
+                    attributes: Vec::new(),
+                })
+            }
         }
     }
 
@@ -538,7 +576,10 @@ impl TargetSection {
         agents: &std::collections::BTreeSet<String>,
     ) -> Result<MappingProposal, String> {
         match self {
-            Self::Chatwoot(_) => deskmove_chatwoot::propose::propose(existing, facts, agents),
+            // The Intercom target reads the `[agents]` of the same file and ignores the rest.
+            Self::Chatwoot(_) | Self::Intercom(_) => {
+                deskmove_chatwoot::propose::propose(existing, facts, agents)
+            }
         }
     }
 
@@ -549,6 +590,7 @@ impl TargetSection {
     ) -> anyhow::Result<std::collections::BTreeSet<String>> {
         match self {
             Self::Chatwoot(c) => c.agent_emails(token).await.map_err(|e| anyhow::anyhow!(e)),
+            Self::Intercom(c) => c.agent_emails(token).await.map_err(|e| anyhow::anyhow!(e)),
         }
     }
 }
@@ -559,6 +601,8 @@ impl TargetSection {
 pub enum ImportTarget {
     /// `kind = "chatwoot"`.
     Chatwoot(deskmove_chatwoot::ChatwootTarget),
+    /// `kind = "intercom"`.
+    Intercom(deskmove_intercom::IntercomTarget),
 }
 
 /// Dispatches `$call` to the target inside an [`ImportTarget`].
@@ -566,6 +610,7 @@ macro_rules! on_target {
     ($self:ident, $t:ident => $call:expr) => {
         match $self {
             ImportTarget::Chatwoot($t) => $call,
+            ImportTarget::Intercom($t) => $call,
         }
     };
 }
@@ -576,6 +621,7 @@ impl ImportTarget {
     pub fn with_force(self, force: bool) -> Self {
         match self {
             Self::Chatwoot(t) => Self::Chatwoot(t.with_force(force)),
+            Self::Intercom(t) => Self::Intercom(t.with_force(force)),
         }
     }
 
@@ -588,6 +634,12 @@ impl ImportTarget {
                 .map_err(|message| SetupError {
                     kind: ErrorKind::Config,
                     message: format!("mapping.toml: {message}"),
+                }),
+            Self::Intercom(t) => deskmove_intercom::load::Mapping::from_toml(text)
+                .map(|mapping| Self::Intercom(t.with_mapping(mapping)))
+                .map_err(|message| SetupError {
+                    kind: ErrorKind::Config,
+                    message,
                 }),
         }
     }

@@ -255,6 +255,13 @@ pub struct SourceScan {
     pub export: Option<ExportCost>,
 }
 
+impl SourceScan {
+    /// How many records of `kind` the source holds (0 when the scan did not count them).
+    pub fn count(&self, kind: RecordKind) -> u64 {
+        self.kinds.get(&kind).map_or(0, |c| c.count)
+    }
+}
+
 /// One sampled conversation, counted as the export would stage it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationSample {
@@ -335,6 +342,24 @@ impl CallBudget {
         }
         calls.saturating_sub(self.burst) as f64 * 60.0 / self.calls_per_minute as f64
     }
+}
+
+/// What a load into a target will cost, predicted from a source's scan (`deskmove scan`), per
+/// load path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoadPrediction {
+    /// The load path, e.g. `api`.
+    pub path: &'static str,
+    /// API calls per step (`preflight`, then kinds in load order); empty on a database path.
+    pub calls: std::collections::BTreeMap<String, u64>,
+    /// All of them.
+    pub total_calls: u64,
+    /// Rows written (a database path).
+    pub rows: Option<u64>,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// What else to expect.
+    pub notes: Vec<String>,
 }
 
 /// A system deskmove reads from.

@@ -1,6 +1,6 @@
 //! Messages reach the target in the order they were written, whatever order the source's ids
 //! have and however batches split a conversation; a thread target gets each conversation with
-//! its messages in one call. Regression: Zendesk comment ids need not follow time, and a target
+//! its messages in one call. Regression: a source's comment ids need not follow time, and a target
 //! that numbers what it receives showed a conversation's messages out of order.
 
 use std::collections::BTreeMap;

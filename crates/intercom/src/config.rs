@@ -25,7 +25,8 @@ base_url = "https://api.intercom.io"
 # The environment variable holding an Intercom access token with read scopes.
 token_env = "INTERCOM_TOKEN"
 # Call budget and retries default to Intercom's documented limits (10,000 calls/min per app, in
-# 10-second windows; deskmove uses 9,000). Lower it when other integrations share the workspace:
+# 10-second windows, kept within what X-RateLimit-Remaining says is left). Lower it when other
+# integrations share the workspace:
 # [source.http]
 # calls_per_minute = 5000
 # Export only some conversations; each one left out is reported (`deskmove status`):

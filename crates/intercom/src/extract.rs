@@ -58,8 +58,19 @@ pub mod streams {
     pub const ARTICLES: &str = "intercom/help_center/articles";
 }
 
-/// Re-fetches of one thread for fresh file URLs (see `thread_with_files`).
-const MAX_REFETCHES: u32 = 8;
+/// Re-fetches in a row of one thread (or article) for fresh file URLs that let no more files
+/// through while some are still refused as expired (see `Refetches`).
+const MAX_STALLED_REFETCHES: u32 = 3;
+
+/// Files of one thread (or article) downloaded at once.
+const FILES_AT_ONCE: usize = 8;
+
+/// Files downloaded at once across the whole export (first tries; see `download_all`).
+const FILES_IN_FLIGHT: usize = 16;
+
+/// Tries of one download whose transfer breaks off (reset, truncated body) before its stream
+/// fails; the file client itself retries only up to the answer's head.
+const BROKEN_TRIES: u32 = 3;
 
 /// The most threads `State::recent` keeps; a busier day than this is re-read on the next delta.
 const RECENT_CAP: usize = 5_000;
@@ -96,11 +107,13 @@ impl SourceOptions {
         Self {
             base_url,
             policy: crate::host_policy(),
-            // Intercom documents no limit for its file CDN; 50 downloads a second per host keeps
-            // files from being the bottleneck of an export at the API's own limit (§3).
+            // Intercom documents no limit for its file hosts (signed CDN URLs, §5), and a
+            // thread's files are fetched right after it, so this budget must never hold them
+            // back (a queued URL can expire): the downloads in flight are bounded instead
+            // (`FILES_IN_FLIGHT`).
             file_policy: HostPolicy {
-                calls_per_minute: 3_000,
-                burst: 20,
+                calls_per_minute: 60_000,
+                burst: 200,
                 ..HostPolicy::default()
             },
             file_hosts: Vec::new(),
@@ -240,6 +253,8 @@ pub struct IntercomSource {
     phones: PhoneNormalizer,
     /// `[source.filters]`.
     filter: Arc<ThreadFilter>,
+    /// First tries of downloads in flight, across streams (see `download_all`).
+    download_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl IntercomSource {
@@ -271,6 +286,7 @@ impl IntercomSource {
             admins: Arc::new(Mutex::new(None)),
             phones,
             filter: Arc::new(options.filter),
+            download_slots: Arc::new(tokio::sync::Semaphore::new(FILES_IN_FLIGHT)),
         })
     }
 
@@ -359,6 +375,72 @@ enum Failed {
     Refused(u16, String),
     /// The transfer broke or the host kept failing: passes with time.
     Broken(String),
+}
+
+/// When one more re-fetch for fresh URLs is worth it: while files are refused, after a re-fetch
+/// that let more files through (a long thread's files can outlast short-lived URLs, so each
+/// re-fetch may gain only some), or a few times in a row when one was refused as expired again
+/// (a slow host or machine can outlast them even right after a re-fetch); never for files that
+/// are only gone. Bounded: each gaining round stores at least one more file.
+#[derive(Debug)]
+struct Refetches {
+    rounds: usize,
+    max_rounds: usize,
+    stalled: u32,
+    over: bool,
+}
+
+impl Refetches {
+    fn new(files: usize) -> Self {
+        Self {
+            rounds: 0,
+            max_rounds: files + MAX_STALLED_REFETCHES as usize,
+            stalled: 0,
+            over: false,
+        }
+    }
+
+    /// Whether to re-fetch (again) for what `got` still lacks.
+    fn another(&mut self, got: &BTreeMap<SourceKey, Result<BlobRef, Failed>>) -> bool {
+        let go = !self.over && self.rounds < self.max_rounds && got.values().any(Result::is_err);
+        self.rounds += usize::from(go);
+        go
+    }
+
+    /// A re-fetch's downloads ended with `got`; `had` files were stored before it.
+    fn after(&mut self, had: usize, got: &BTreeMap<SourceKey, Result<BlobRef, Failed>>) {
+        let have = got.values().filter(|r| r.is_ok()).count();
+        if have > had {
+            self.stalled = 0;
+        } else if got.values().any(expired) {
+            self.stalled += 1;
+            self.over = self.stalled >= MAX_STALLED_REFETCHES;
+        } else {
+            self.over = true;
+        }
+    }
+}
+
+/// Refused as expired (or its signature as stale): a fresh URL may pass (§5).
+fn expired(r: &Result<BlobRef, Failed>) -> bool {
+    matches!(r, Err(Failed::Refused(403, _)))
+}
+
+/// Whether a batch of downloads waits for the export's download slots.
+#[derive(Debug, Clone, Copy)]
+enum Queue {
+    /// First tries: in line with every other thread's.
+    InLine,
+    /// Right after a re-fetch signed the URLs again: now, not in line.
+    Fresh,
+}
+
+/// What one thread's job ends with.
+enum Fetched {
+    /// Listed, but gone when retrieved.
+    Gone(Problem),
+    /// The thread, mapped with its files stored, and its raw body as received.
+    Thread(Box<(SourceKey, Thread, Bytes)>),
 }
 
 impl Source for IntercomSource {
@@ -764,15 +846,13 @@ impl IntercomSource {
                     parsed.push((c, r));
                 }
             }
-            // Sub-lists a few contacts at a time; the shared budget paces them.
-            let mut details = Vec::with_capacity(parsed.len());
-            for chunk in parsed.chunks(self.concurrency.min(8)) {
-                let mut calls = Vec::with_capacity(chunk.len());
-                for (c, _) in chunk {
-                    calls.push(self.contact_details(c));
-                }
-                details.extend(futures::future::join_all(calls).await);
-            }
+            // Sub-lists of several contacts at once; the shared budget paces them.
+            // By index: a closure over references would not be `Send` for every lifetime.
+            let details: Vec<_> = futures::stream::iter(0..parsed.len())
+                .map(|i| self.contact_details(&parsed[i].0))
+                .buffered(self.concurrency)
+                .collect()
+                .await;
             for ((c, r), d) in parsed.iter().zip(details) {
                 let (tags, companies, notes, notes_raw) = d?;
                 let (contact, problems) = map::contact(c, &tags, &companies, notes, &self.phones);
@@ -939,49 +1019,36 @@ impl IntercomSource {
                 problems: excluded,
                 ..Page::default()
             };
-            let concurrency = self.concurrency;
-            let mut retrievals = futures::stream::iter(ids.clone())
-                .map(|id| {
-                    let api = self.api.clone();
-                    let path = format!("{one}/{id}");
-                    tokio::spawn(async move { (id, api.get(&path, &[]).await) })
-                })
-                .buffered(concurrency);
-            while let Some(joined) = retrievals.next().await {
-                let (id, body) = joined.map_err(|e| IntercomError::Join(e.to_string()))?;
-                let thread_key = match kind {
-                    ThreadKind::Conversation => key(RecordKind::Conversation, &id),
-                    ThreadKind::Ticket => map::ticket_key(&id),
-                };
-                let body = match body {
-                    Ok(b) => b,
-                    Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(404 | 410)) => {
-                        page.problems.push(Problem::new(
-                            thread_key,
-                            Stage::Extract,
-                            ErrorKind::NotFound,
-                            "listed_but_gone",
-                            "Intercom listed it but answered 404 when it was retrieved (deleted meanwhile)",
-                        ));
-                        continue;
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                let (thread, raw_body) = self
-                    .thread_with_files(
-                        kind,
-                        &format!("{one}/{id}"),
-                        &thread_key,
-                        body,
-                        &listed,
-                        out,
-                    )
-                    .await?;
-                if let Some(c) = &thread.conversation {
-                    max = max.max(c.updated_at.map_or(0, |t| t.as_second()));
+            // Each thread is retrieved and its files downloaded in one job, several jobs at once
+            // under the shared budget: a file's URL is used right after the answer that signed
+            // it. The page commits once all its jobs are done, so a crash re-reads one page.
+            let fetched = {
+                let shared: &_ = &*out;
+                let listed = &listed;
+                let mut jobs = futures::stream::iter(ids.into_iter().enumerate())
+                    .map(|(n, id)| async move {
+                        (n, self.fetch_thread(kind, one, &id, listed, shared).await)
+                    })
+                    .buffer_unordered(self.concurrency);
+                let mut fetched = Vec::new();
+                while let Some((n, r)) = jobs.next().await {
+                    fetched.push((n, r?));
                 }
-                page.raw.push(Raw::new(thread_key, raw_body));
-                push_thread(&mut page, thread);
+                fetched.sort_unstable_by_key(|(n, _)| *n);
+                fetched
+            };
+            for (_, f) in fetched {
+                match f {
+                    Fetched::Gone(p) => page.problems.push(p),
+                    Fetched::Thread(t) => {
+                        let (thread_key, thread, raw_body) = *t;
+                        if let Some(c) = &thread.conversation {
+                            max = max.max(c.updated_at.map_or(0, |t| t.as_second()));
+                        }
+                        page.raw.push(Raw::new(thread_key, raw_body));
+                        push_thread(&mut page, thread);
+                    }
+                }
             }
             recent.retain(|_, u| *u > max - DAY);
             if recent.len() > RECENT_CAP {
@@ -996,8 +1063,41 @@ impl IntercomSource {
         }
     }
 
-    /// Maps a retrieved thread and downloads its files; an expired or failing URL triggers one
-    /// re-fetch of the thread for fresh URLs (§5: "re-fetch the conversation").
+    /// One thread: its retrieval, then its files (see `thread_with_files`).
+    async fn fetch_thread(
+        &self,
+        kind: ThreadKind,
+        one: &str,
+        id: &str,
+        listed: &HashSet<String>,
+        out: &impl PageSink,
+    ) -> Result<Fetched, IntercomError> {
+        let thread_key = match kind {
+            ThreadKind::Conversation => key(RecordKind::Conversation, id),
+            ThreadKind::Ticket => map::ticket_key(id),
+        };
+        let path = format!("{one}/{id}");
+        let body = match self.api.get(&path, &[]).await {
+            Ok(b) => b,
+            Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(404 | 410)) => {
+                return Ok(Fetched::Gone(Problem::new(
+                    thread_key,
+                    Stage::Extract,
+                    ErrorKind::NotFound,
+                    "listed_but_gone",
+                    "Intercom listed it but answered 404 when it was retrieved (deleted meanwhile)",
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let (thread, raw_body) = self
+            .thread_with_files(kind, &path, &thread_key, body, listed, out)
+            .await?;
+        Ok(Fetched::Thread(Box::new((thread_key, thread, raw_body))))
+    }
+
+    /// Maps a retrieved thread and downloads its files; refused URLs are refreshed by
+    /// re-fetching the thread (§5: "re-fetch the conversation"), see `Refetches`.
     async fn thread_with_files(
         &self,
         kind: ThreadKind,
@@ -1005,7 +1105,7 @@ impl IntercomSource {
         thread_key: &SourceKey,
         body: Bytes,
         listed: &HashSet<String>,
-        out: &mut impl PageSink,
+        out: &impl PageSink,
     ) -> Result<(Thread, Bytes), IntercomError> {
         let files = self.api.files().clone();
         let listed_admin = |id: &str| listed.contains(id);
@@ -1039,14 +1139,11 @@ impl IntercomSource {
             }
         };
         let mut got = self
-            .download_all(&thread.downloads, &BTreeMap::new(), out)
+            .download_all(&thread.downloads, &BTreeMap::new(), out, Queue::InLine)
             .await?;
-        // Fresh URLs: one re-fetch for what failed; another only while the last one let more
-        // files through (a long thread's queue can outlast short-lived URLs), never for a
-        // file that fails right after a re-fetch with nothing gained.
-        let mut refetches = 0;
-        while got.values().any(Result::is_err) && refetches < MAX_REFETCHES {
-            refetches += 1;
+        // Fresh URLs for what failed, by re-fetching the thread (see `Refetches`).
+        let mut refetches = Refetches::new(thread.downloads.len());
+        while refetches.another(&got) {
             let fresh = match self.api.get(path, &[]).await {
                 Ok(fresh) => fresh,
                 Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(404 | 410)) => break,
@@ -1070,13 +1167,12 @@ impl IntercomSource {
                 }
             }
             let had = keep.len();
-            got = self.download_all(&t.downloads, &keep, out).await?;
+            got = self
+                .download_all(&t.downloads, &keep, out, Queue::Fresh)
+                .await?;
             thread = t;
             body = fresh;
-            let have = got.values().filter(|r| r.is_ok()).count();
-            if have == had {
-                break;
-            }
+            refetches.after(had, &got);
         }
         for a in &mut thread.attachments {
             match got.get(&a.key) {
@@ -1102,29 +1198,70 @@ impl IntercomSource {
         Ok((thread, body))
     }
 
-    /// Downloads every file not in `keep`, one after another, into the blob store.
+    /// Downloads every file not in `keep` into the blob store, several at once (the thread's
+    /// URLs were all signed by the same answer, so they are used together, right after it).
+    ///
+    /// First tries queue for one of the export's download slots, so the file host is never
+    /// asked for more than `FILES_IN_FLIGHT` files at once: a host (or a machine) that is
+    /// slower than the threads arrive would otherwise serve a long queue and every URL in it
+    /// would expire before its turn. Files of a re-fetched thread skip that queue: their URLs
+    /// were just signed, and waiting again is what made the first ones expire.
     async fn download_all(
         &self,
         downloads: &[Download],
         keep: &BTreeMap<SourceKey, BlobRef>,
-        out: &mut impl PageSink,
+        out: &impl PageSink,
+        queue: Queue,
     ) -> Result<BTreeMap<SourceKey, Result<BlobRef, Failed>>, IntercomError> {
         let mut got = BTreeMap::new();
+        let mut todo = Vec::new();
         for d in downloads {
-            if let Some(b) = keep.get(&d.key) {
-                got.insert(d.key.clone(), Ok(b.clone()));
-                continue;
+            match keep.get(&d.key) {
+                Some(b) => {
+                    got.insert(d.key.clone(), Ok(b.clone()));
+                }
+                None => todo.push(d),
             }
-            let r = self.download(d, out).await?;
-            got.insert(d.key.clone(), r);
+        }
+        let todo = &todo;
+        let mut running = futures::stream::iter(0..todo.len())
+            .map(|i| async move {
+                let _slot = match queue {
+                    Queue::InLine => self.download_slots.acquire().await.ok(),
+                    Queue::Fresh => None,
+                };
+                (&todo[i].key, self.download(todo[i], out).await)
+            })
+            .buffer_unordered(FILES_AT_ONCE);
+        while let Some((k, r)) = running.next().await {
+            got.insert(k.clone(), r?);
         }
         Ok(got)
     }
 
+    /// One file into the blob store; a transfer that breaks is tried again on the same URL a
+    /// few times before the stream gives up (the engine then resumes it from its cursor).
     async fn download(
         &self,
         d: &Download,
-        out: &mut impl PageSink,
+        out: &impl PageSink,
+    ) -> Result<Result<BlobRef, Failed>, IntercomError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.download_once(d, out).await? {
+                Err(Failed::Broken(why)) if tries < BROKEN_TRIES => {
+                    tracing::debug!(%why, "A download broke off; trying it again.");
+                }
+                r => return Ok(r),
+            }
+        }
+    }
+
+    async fn download_once(
+        &self,
+        d: &Download,
+        out: &impl PageSink,
     ) -> Result<Result<BlobRef, Failed>, IntercomError> {
         let file = match self.api.files().download(&d.url).await {
             Ok(f) => f,
@@ -1244,15 +1381,25 @@ impl IntercomSource {
 
     async fn articles_stream(&self, out: &mut impl PageSink) -> Result<(), IntercomError> {
         let mut page = Page::default();
-        // Page by page, each article's images right after it was read (their URLs expire).
+        // Page by page, each article's images right after the page was read (their URLs
+        // expire), several articles at once.
         for n in 1.. {
             let l = self.api.numbered_page("articles", n, self.per_page).await?;
             let last = l.page.data.is_empty() || l.page.total_pages().is_some_and(|t| n >= t);
+            let mut listed = Vec::new();
             for r in &l.page.data {
-                let Some(a) = item::<wire::Article>(RecordKind::Article, r, &mut page) else {
-                    continue;
-                };
-                let (article, images) = self.article_with_images(&a, out).await?;
+                if let Some(a) = item::<wire::Article>(RecordKind::Article, r, &mut page) {
+                    listed.push((a, r));
+                }
+            }
+            let shared: &_ = &*out;
+            let done: Vec<_> = futures::stream::iter(0..listed.len())
+                .map(|i| self.article_with_images(&listed[i].0, shared))
+                .buffered(self.concurrency)
+                .collect()
+                .await;
+            for ((_, r), d) in listed.iter().zip(done) {
+                let (article, images) = d?;
                 page.raw.push(raw(&article.key, r));
                 page.records.push(Record::Article(article));
                 page.records
@@ -1269,12 +1416,13 @@ impl IntercomSource {
         Ok(())
     }
 
-    /// An article and its images; a refused image URL is refreshed once by retrieving the
-    /// article again.
+    /// An article and its images. The images' signed URLs come from the article, so a refused
+    /// one is refreshed by retrieving the article again, its images downloaded right after
+    /// (re-fetched as for threads).
     async fn article_with_images(
         &self,
         a: &wire::Article,
-        out: &mut impl PageSink,
+        out: &impl PageSink,
     ) -> Result<(deskmove_core::model::Article, Thread), IntercomError> {
         let files = self.api.files().clone();
         let no_admins = |_: &str| true;
@@ -1285,20 +1433,34 @@ impl IntercomSource {
         };
         let (article, mut images) = map::article(a, &cx);
         let mut got = self
-            .download_all(&images.downloads, &BTreeMap::new(), out)
+            // Not in line behind the conversations' files: the list page signed these URLs
+            // moments ago, and an article has few images.
+            .download_all(&images.downloads, &BTreeMap::new(), out, Queue::Fresh)
             .await?;
-        if got.values().any(Result::is_err)
-            && let Ok(body) = self.api.get(&format!("articles/{}", a.id), &[]).await
-            && let Ok(fresh) = decode::<wire::Article>("articles", &body)
-        {
-            let (_, images2) = map::article(&fresh, &cx);
+        let path = format!("articles/{}", a.id);
+        let mut refetches = Refetches::new(images.downloads.len());
+        while refetches.another(&got) {
+            let body = match self.api.get(&path, &[]).await {
+                Ok(body) => body,
+                Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(404 | 410)) => break,
+                Err(e) => return Err(e.into()),
+            };
+            let Ok(fresh) = decode::<wire::Article>("articles", &body) else {
+                tracing::warn!("A re-fetched article could not be read; its images stay refused.");
+                break;
+            };
+            let (_, fresh) = map::article(&fresh, &cx);
             let keep: BTreeMap<SourceKey, BlobRef> = got
                 .iter()
                 .filter_map(|(k, r)| r.as_ref().ok().map(|b| (k.clone(), b.clone())))
                 .collect();
-            got = self.download_all(&images2.downloads, &keep, out).await?;
+            let had = keep.len();
+            got = self
+                .download_all(&fresh.downloads, &keep, out, Queue::Fresh)
+                .await?;
             // The listed article is the one stored; only its images' URLs were refreshed.
-            images.downloads = images2.downloads;
+            images.downloads = fresh.downloads;
+            refetches.after(had, &got);
         }
         for att in &mut images.attachments {
             match got.get(&att.key) {

@@ -1,6 +1,6 @@
-//! The Intercom connector: it holds the Intercom source (its configuration, client, wire types,
-//! mapping to canonical records and extraction) and, later, the Intercom target. Today it has
-//! its registration, its call limits and its `[source]` settings.
+//! The Intercom connector: the Intercom source (its configuration, client, wire types, mapping
+//! to canonical records and extraction) and the Intercom target (`load/`, its `[target]`
+//! settings in `target_config.rs`), with its registration and its call limits.
 //!
 //! Its tests run against `deskmove-intercom-sandbox`, a local Intercom serving the synthetic
 //! company, which is a separate crate so the oracle stays independent of the code it checks.
@@ -18,14 +18,18 @@ pub mod config;
 pub mod extract;
 pub mod files;
 pub mod filter;
+pub mod load;
 pub mod map;
 pub mod scan;
+pub mod target_config;
 pub mod wire;
 
 pub use config::{Filters, SourceConfig};
 use deskmove_core::Registration;
 use deskmove_http::HostPolicy;
 pub use extract::{IntercomError, IntercomSource, SourceOptions};
+pub use load::{IntercomTarget, Mode, TargetError, TargetOptions};
+pub use target_config::TargetConfig;
 
 /// The connector's name in `deskmove.toml`, on the command line and in source keys.
 pub const NAME: &str = "intercom";
@@ -36,38 +40,54 @@ pub fn registration() -> Registration {
         name: NAME,
         display_name: "Intercom",
         source_template: Some(config::SOURCE_TEMPLATE),
-        target_template: None,
-        load_paths: &[],
+        target_template: Some(target_config::TARGET_TEMPLATE),
+        load_paths: &["api"],
         sandbox: true,
         token_help: "Settings > Developers > your app > Authentication",
-        mapping_docs: &[],
+        mapping_docs: &["zendesk-to-intercom.md"],
     }
 }
 
-/// Intercom's documented default for private apps.
+/// Intercom's documented default for private apps, kept within what its answers say is left.
 ///
 /// ../shared/research/intercom-api.md §3: 10,000 calls per minute per app, "evenly distributed
-/// into 10 second windows" (so about 1,666 per window); the reset header counts in those windows.
-/// We budget 9,000/min (1,500 per 10 s) plus a burst of 100, which stays under 1,666 per window.
+/// into 10 second windows" (1,666 per window), and every authenticated answer states the
+/// current window in `X-RateLimit-Limit/Remaining/Reset`. The budget is the whole documented
+/// limit: the client takes each call from what the server says is left and waits for the reset
+/// when nothing is, so the real window (a workspace's own limit, other apps' calls included) is
+/// never overrun. The burst lets a worker catch up after a pause (a page commit) within the
+/// window instead of losing those calls.
 pub fn host_policy() -> HostPolicy {
     HostPolicy {
-        calls_per_minute: 9_000,
-        burst: 100,
+        calls_per_minute: API_CALLS_PER_MINUTE,
+        burst: 250,
         fixed_window_secs: Some(10),
+        rate_headers: deskmove_http::RateHeaders {
+            limit: "x-ratelimit-limit".into(),
+            remaining: "x-ratelimit-remaining".into(),
+            reset: "x-ratelimit-reset".into(),
+        },
         ..HostPolicy::default()
     }
 }
+
+/// Intercom's documented default limit of a private app, per minute (§3).
+pub const API_CALLS_PER_MINUTE: u32 = 10_000;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_budget_stays_under_the_window_limit() {
-        // At most burst + rate × 10 s calls in any 10-second window, under 1,666.
+    fn the_budget_is_the_documented_limit_kept_within_the_servers_window() {
         let policy = host_policy();
-        assert!(policy.burst + policy.calls_per_minute / 6 < 10_000 / 6);
+        assert_eq!(policy.calls_per_minute, 10_000);
         assert_eq!(policy.fixed_window_secs, Some(10));
+        // The server's own count, not the budget, keeps each window under its limit.
+        assert_eq!(policy.rate_headers.remaining, "x-ratelimit-remaining");
+        assert_eq!(policy.rate_headers.reset, "x-ratelimit-reset");
+        // A burst is a fraction of one window's 1,666 calls.
+        assert!(policy.burst < 10_000 / 6 / 4);
         policy.validate().unwrap();
     }
 
@@ -75,7 +95,7 @@ mod tests {
     fn the_registration_is_a_source_with_a_sandbox() {
         let registration = registration();
         assert_eq!(registration.name, NAME);
-        assert!(registration.is_source() && !registration.is_target());
+        assert!(registration.is_source() && registration.is_target());
         assert!(registration.sandbox);
     }
 }

@@ -1,7 +1,7 @@
 -- deskmove staging store, schema 6: messages in thread order.
 -- Load hands each conversation's messages to the target in the order they were written (by
--- created_at), not in the order of the source's ids, which need not follow time (a Zendesk
--- comment id can be smaller than an earlier comment's). These columns are derived from the
+-- created_at), not in the order of the source's ids, which need not follow time (a source may
+-- give a reply a smaller id than the message before it). These columns are derived from the
 -- message body when it is staged (src/rows.rs) and left out of the store's dump; NULL for every
 -- other kind. `thread_at` is created_at in nanoseconds since the epoch.
 ALTER TABLE records ADD COLUMN thread_system TEXT;
