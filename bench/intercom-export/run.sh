@@ -126,6 +126,8 @@ token_env = "CHATWOOT_TOKEN"
 TOML
   fetch_json "${BASE_URL}__sandbox/expected" "$dir/expected.json"
   local start end rc=0
+  # The machine is shared: its load goes into the figures.
+  uptime >"$dir/load_before.txt"
   start="$(now)"
   (cd "$dir" && env "$TOKEN_ENV=$TOKEN" /usr/bin/time -v -o "$dir/time.txt" \
     "$BIN" export --json >"$dir/export.json" 2>"$dir/export.err") || rc=$?
@@ -133,6 +135,7 @@ TOML
   # 3 = finished with problems (e.g. conversations over Intercom's 500-part cap, reported).
   ((rc == 0 || rc == 3)) || die "deskmove export exited $rc: $(tail -n 5 "$dir/export.err")"
   echo "$start $end $rc" >"$dir/wall.txt"
+  uptime >"$dir/load_after.txt"
   fetch_json "${BASE_URL}__sandbox/stats" "$dir/stats.json"
   if grep -q "$TOKEN" "$dir/export.json" "$dir/export.err"; then die "the token reached deskmove's output"; fi
 }

@@ -56,6 +56,13 @@ def deskmove_run(folder, rate_limit):
         "status": summary.get("status"),
         "world": {k: v for k, v in expected.items() if isinstance(v, int)},
     }
+    # `uptime` before and after: the machine is shared with other builds.
+    for when in ("before", "after"):
+        path = os.path.join(folder, f"load_{when}.txt")
+        if os.path.exists(path):
+            m = re.search(r"load average: ([\d.]+), ([\d.]+), ([\d.]+)", open(path).read())
+            if m:
+                run[f"load_average_{when}"] = [float(x) for x in m.groups()]
     if rate_limit:
         run["share_of_limit"] = admitted / (rate_limit / 60 * seconds)
     return run

@@ -65,8 +65,13 @@ const MAX_STALLED_REFETCHES: u32 = 3;
 /// Files of one thread (or article) downloaded at once.
 const FILES_AT_ONCE: usize = 8;
 
-/// Files downloaded at once across the whole export (first tries; see `download_all`).
-const FILES_IN_FLIGHT: usize = 16;
+/// Files downloaded at once across the whole export (first tries; see `download_all`): enough
+/// to keep a local disk's syncs (each file is synced before it is named) busy.
+const FILES_IN_FLIGHT: usize = 32;
+
+/// List pages of a threads pass held at once: the oldest waits for its slowest thread or its
+/// commit while the others' threads are retrieved (see `threads_stream`).
+const PAGES_AHEAD: usize = 2;
 
 /// Tries of one download whose transfer breaks off (reset, truncated body) before its stream
 /// fails; the file client itself retries only up to the answer's head.
@@ -107,18 +112,11 @@ impl SourceOptions {
         Self {
             base_url,
             policy: crate::host_policy(),
-            // Intercom documents no limit for its file hosts (signed CDN URLs, §5), and a
-            // thread's files are fetched right after it, so this budget must never hold them
-            // back (a queued URL can expire): the downloads in flight are bounded instead
-            // (`FILES_IN_FLIGHT`).
-            file_policy: HostPolicy {
-                calls_per_minute: 60_000,
-                burst: 200,
-                ..HostPolicy::default()
-            },
+            // Downloads in flight are bounded instead (`FILES_IN_FLIGHT`).
+            file_policy: crate::file_host_policy(),
             file_hosts: Vec::new(),
             per_page: 150,
-            concurrency: 16,
+            concurrency: 32,
             phone_region: None,
             filter: ThreadFilter::default(),
         }
@@ -433,6 +431,50 @@ enum Queue {
     InLine,
     /// Right after a re-fetch signed the URLs again: now, not in line.
     Fresh,
+}
+
+/// A list page of threads whose retrievals are under way.
+struct Pending {
+    /// What the list said.
+    listed: ListedThreads,
+    /// Each thread to retrieve, in list order, once its job is done.
+    fetched: Vec<Option<Fetched>>,
+    /// Jobs not done yet.
+    left: usize,
+}
+
+/// What a list page of threads says, read before any of them is retrieved.
+#[derive(Default)]
+struct ListedThreads {
+    /// The list's cursor after this page.
+    next: Option<String>,
+    /// Every readable item's id and `updated_at` (for `State::recent`).
+    seen: Vec<(String, i64)>,
+    /// The newest `updated_at` listed.
+    max: i64,
+    /// Threads to retrieve, in list order.
+    ids: Vec<String>,
+    /// Threads the filters leave out.
+    excluded: Vec<Problem>,
+}
+
+/// One stream's sink shared by its jobs: files go in under the read lock, many at once, and a
+/// page commits under the write lock (committing takes `&mut`), so files wait only while a page
+/// commits, and retrievals never.
+struct SharedSink<'a, S>(tokio::sync::RwLock<&'a mut S>);
+
+impl<S: PageSink> PageSink for SharedSink<'_, S> {
+    async fn page(&mut self, page: Page) -> Result<(), SinkError> {
+        self.0.get_mut().page(page).await
+    }
+
+    async fn blob(
+        &self,
+        body: ByteStream,
+        content_type: Option<&str>,
+    ) -> Result<BlobRef, SinkError> {
+        self.0.read().await.blob(body, content_type).await
+    }
 }
 
 /// What one thread's job ends with.
@@ -936,13 +978,19 @@ impl IntercomSource {
 
     /// Conversations (list, then one retrieve each) or tickets (search, then one retrieve
     /// each); files are downloaded right after their thread is read (§5, §9).
+    ///
+    /// Retrievals run straight across page boundaries: the next list page is read while the
+    /// current one's threads are still retrieved, a page waiting for its slowest thread or for
+    /// its commit holds nobody else back, and pages still commit in the list's order, each with
+    /// the cursor just after it. At most `PAGES_AHEAD` pages are held, so memory stays flat and
+    /// a crash re-reads at most those pages.
     async fn threads_stream(
         &self,
         kind: ThreadKind,
         state: State,
         out: &mut impl PageSink,
     ) -> Result<(), IntercomError> {
-        let listed = self.listed_admins().await?;
+        let listed = Arc::new(self.listed_admins().await?);
         let mut last = Some(state.cursor().0);
         let mut state = match kind {
             ThreadKind::Conversation => Self::begin(state),
@@ -959,108 +1007,207 @@ impl IntercomSource {
             ThreadKind::Conversation => ("conversations", "conversations/search", "conversations"),
             ThreadKind::Ticket => ("tickets/search", "tickets/search", "tickets"),
         };
+        let sink = SharedSink(tokio::sync::RwLock::new(out));
+        let (sink, listed, state_known) = (&sink, &listed, &state.known.clone());
+        // The list is read ahead with its own copy of the pass (mode, since, next).
+        let mut list_state = Some(State {
+            recent: BTreeMap::new(),
+            known: BTreeMap::new(),
+            ..state.clone()
+        });
+        type Boxed<'f, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'f>>;
+        let mut listing: Option<Boxed<'_, Result<Listed, IntercomError>>> = None;
+        let mut committing: Option<Boxed<'_, Result<(), SinkError>>> = None;
+        let mut pages: std::collections::VecDeque<Pending> = std::collections::VecDeque::new();
+        // Threads listed and not yet started: (page, place in it, id).
+        let mut todo: std::collections::VecDeque<(u64, usize, String)> =
+            std::collections::VecDeque::new();
+        let mut first_page = 0u64;
+        let job = |page: u64, n: usize, id: String| async move {
+            let r = self.fetch_thread(kind, one, &id, listed, sink).await;
+            (page, n, r)
+        };
+        let mut jobs = futures::stream::FuturesUnordered::new();
         loop {
-            let l = self.pass_page(list_path, search_path, &state).await?;
-            let next = l.page.next_cursor();
-            let mut max = state.max;
-            let mut ids = Vec::new();
-            let mut excluded = Vec::new();
-            let mut recent = state.recent.clone();
-            for r in &l.page.data {
-                #[derive(Deserialize)]
-                struct Item {
-                    #[serde(deserialize_with = "wire::id_string")]
-                    id: String,
-                    #[serde(default)]
-                    created_at: Option<i64>,
-                    #[serde(default)]
-                    updated_at: Option<i64>,
-                    // Values, not words: a shape this version does not expect must not make
-                    // the item unreadable (it would be skipped).
-                    #[serde(default)]
-                    state: Option<Value>,
-                    #[serde(default)]
-                    source: Option<Value>,
-                }
-                if let Ok(i) = serde_json::from_str::<Item>(r.get()) {
-                    max = max.max(i.updated_at.unwrap_or(0));
-                    if let Some(u) = i.updated_at {
-                        recent.insert(i.id.clone(), u);
-                        // Unchanged since the last pass read it: staged already.
-                        if state.known.get(&i.id) == Some(&u) {
-                            continue;
-                        }
-                    }
-                    // Excluded before retrieval: no call spent, one problem recorded.
-                    let listed = filter::Listed {
-                        created_at: i.created_at,
-                        updated_at: i.updated_at,
-                        state: i.state.as_ref().and_then(Value::as_str),
-                        channel: i
-                            .source
-                            .as_ref()
-                            .and_then(|s| s.get("type"))
-                            .and_then(Value::as_str),
+            if listing.is_none()
+                && pages.len() < PAGES_AHEAD
+                && let Some(ls) = list_state.as_ref()
+            {
+                let ls = ls.clone();
+                listing = Some(Box::pin(async move {
+                    self.pass_page(list_path, search_path, &ls).await
+                }));
+            }
+            while jobs.len() < self.concurrency
+                && let Some((page, n, id)) = todo.pop_front()
+            {
+                jobs.push(job(page, n, id));
+            }
+            if committing.is_none()
+                && pages.front().is_some_and(|p| p.left == 0)
+                && let Some(p) = pages.pop_front()
+            {
+                first_page += 1;
+                let (page, next) = self.finish_page(p, &mut state);
+                let cursor = next.cursor();
+                state = next;
+                let empty =
+                    page.records.is_empty() && page.raw.is_empty() && page.problems.is_empty();
+                if !(empty && last.as_deref() == Some(cursor.0.as_str())) {
+                    last = Some(cursor.0.clone());
+                    let page = Page {
+                        cursor: Some(cursor),
+                        ..page
                     };
-                    let thread_key = || match kind {
-                        ThreadKind::Conversation => key(RecordKind::Conversation, &i.id),
-                        ThreadKind::Ticket => map::ticket_key(&i.id),
-                    };
-                    if !self.filter.is_empty()
-                        && let Some(p) = self.filter.exclude(&thread_key(), &listed)
-                    {
-                        excluded.push(p);
-                        continue;
-                    }
-                    ids.push(i.id);
+                    committing = Some(Box::pin(
+                        async move { sink.0.write().await.page(page).await },
+                    ));
                 }
+                continue;
             }
-            let mut page = Page {
-                problems: excluded,
-                ..Page::default()
-            };
-            // Each thread is retrieved and its files downloaded in one job, several jobs at once
-            // under the shared budget: a file's URL is used right after the answer that signed
-            // it. The page commits once all its jobs are done, so a crash re-reads one page.
-            let fetched = {
-                let shared: &_ = &*out;
-                let listed = &listed;
-                let mut jobs = futures::stream::iter(ids.into_iter().enumerate())
-                    .map(|(n, id)| async move {
-                        (n, self.fetch_thread(kind, one, &id, listed, shared).await)
-                    })
-                    .buffer_unordered(self.concurrency);
-                let mut fetched = Vec::new();
-                while let Some((n, r)) = jobs.next().await {
-                    fetched.push((n, r?));
-                }
-                fetched.sort_unstable_by_key(|(n, _)| *n);
-                fetched
-            };
-            for (_, f) in fetched {
-                match f {
-                    Fetched::Gone(p) => page.problems.push(p),
-                    Fetched::Thread(t) => {
-                        let (thread_key, thread, raw_body) = *t;
-                        if let Some(c) = &thread.conversation {
-                            max = max.max(c.updated_at.map_or(0, |t| t.as_second()));
-                        }
-                        page.raw.push(Raw::new(thread_key, raw_body));
-                        push_thread(&mut page, thread);
-                    }
-                }
-            }
-            recent.retain(|_, u| *u > max - DAY);
-            if recent.len() > RECENT_CAP {
-                recent.clear();
-            }
-            state.recent = recent;
-            state = Self::after(&state, next, max);
-            commit(out, page, &state, &mut last).await?;
-            if state.done {
+            if listing.is_none() && committing.is_none() && jobs.is_empty() && pages.is_empty() {
                 return Ok(());
             }
+            tokio::select! {
+                l = async { listing.as_mut().expect("checked").await }, if listing.is_some() => {
+                    listing = None;
+                    let l = l?;
+                    let seq = first_page + pages.len() as u64;
+                    let p = self.listed_page(kind, &l, state_known);
+                    if let Some(ls) = &mut list_state {
+                        match &p.next {
+                            Some(n) => ls.next = Some(n.clone()),
+                            None => list_state = None,
+                        }
+                    }
+                    let ids = p.ids.len();
+                    todo.extend(p.ids.iter().cloned().enumerate().map(|(n, id)| (seq, n, id)));
+                    pages.push_back(Pending {
+                        left: ids,
+                        fetched: (0..ids).map(|_| None).collect(),
+                        listed: p,
+                    });
+                }
+                Some((page, n, r)) = jobs.next(), if !jobs.is_empty() => {
+                    let p = usize::try_from(page - first_page)
+                        .ok()
+                        .and_then(|i| pages.get_mut(i))
+                        .ok_or_else(|| IntercomError::Join("a thread of an unknown page".into()))?;
+                    p.fetched[n] = Some(r?);
+                    p.left -= 1;
+                }
+                r = async { committing.as_mut().expect("checked").await }, if committing.is_some() => {
+                    committing = None;
+                    r?;
+                    if state.done {
+                        return Ok(());
+                    }
+                }
+            }
         }
+    }
+
+    /// The threads of one list page: which to retrieve, which the filters leave out, and what
+    /// the list says of each for the cursor.
+    fn listed_page(
+        &self,
+        kind: ThreadKind,
+        l: &Listed,
+        known: &BTreeMap<String, i64>,
+    ) -> ListedThreads {
+        let mut p = ListedThreads {
+            next: l.page.next_cursor(),
+            ..ListedThreads::default()
+        };
+        for r in &l.page.data {
+            #[derive(Deserialize)]
+            struct Item {
+                #[serde(deserialize_with = "wire::id_string")]
+                id: String,
+                #[serde(default)]
+                created_at: Option<i64>,
+                #[serde(default)]
+                updated_at: Option<i64>,
+                // Values, not words: a shape this version does not expect must not make
+                // the item unreadable (it would be skipped).
+                #[serde(default)]
+                state: Option<Value>,
+                #[serde(default)]
+                source: Option<Value>,
+            }
+            let Ok(i) = serde_json::from_str::<Item>(r.get()) else {
+                continue;
+            };
+            p.max = p.max.max(i.updated_at.unwrap_or(0));
+            if let Some(u) = i.updated_at {
+                p.seen.push((i.id.clone(), u));
+                // Unchanged since the last pass read it: staged already.
+                if known.get(&i.id) == Some(&u) {
+                    continue;
+                }
+            }
+            // Excluded before retrieval: no call spent, one problem recorded.
+            let listed = filter::Listed {
+                created_at: i.created_at,
+                updated_at: i.updated_at,
+                state: i.state.as_ref().and_then(Value::as_str),
+                channel: i
+                    .source
+                    .as_ref()
+                    .and_then(|s| s.get("type"))
+                    .and_then(Value::as_str),
+            };
+            let thread_key = || match kind {
+                ThreadKind::Conversation => key(RecordKind::Conversation, &i.id),
+                ThreadKind::Ticket => map::ticket_key(&i.id),
+            };
+            if !self.filter.is_empty()
+                && let Some(problem) = self.filter.exclude(&thread_key(), &listed)
+            {
+                p.excluded.push(problem);
+                continue;
+            }
+            p.ids.push(i.id);
+        }
+        p
+    }
+
+    /// A page whose threads are all in, and the pass's state just after it.
+    fn finish_page(&self, p: Pending, state: &mut State) -> (Page, State) {
+        let ListedThreads {
+            next,
+            seen,
+            max: listed_max,
+            excluded,
+            ..
+        } = p.listed;
+        let mut max = state.max.max(listed_max);
+        let mut recent = std::mem::take(&mut state.recent);
+        recent.extend(seen);
+        let mut page = Page {
+            problems: excluded,
+            ..Page::default()
+        };
+        for f in p.fetched.into_iter().flatten() {
+            match f {
+                Fetched::Gone(problem) => page.problems.push(problem),
+                Fetched::Thread(t) => {
+                    let (thread_key, thread, raw_body) = *t;
+                    if let Some(c) = &thread.conversation {
+                        max = max.max(c.updated_at.map_or(0, |t| t.as_second()));
+                    }
+                    page.raw.push(Raw::new(thread_key, raw_body));
+                    push_thread(&mut page, thread);
+                }
+            }
+        }
+        recent.retain(|_, u| *u > max - DAY);
+        if recent.len() > RECENT_CAP {
+            recent.clear();
+        }
+        state.recent = recent;
+        let next = Self::after(state, next, max);
+        (page, next)
     }
 
     /// One thread: its retrieval, then its files (see `thread_with_files`).
@@ -1069,7 +1216,7 @@ impl IntercomSource {
         kind: ThreadKind,
         one: &str,
         id: &str,
-        listed: &HashSet<String>,
+        listed: &Arc<HashSet<String>>,
         out: &impl PageSink,
     ) -> Result<Fetched, IntercomError> {
         let thread_key = match kind {
@@ -1077,7 +1224,20 @@ impl IntercomSource {
             ThreadKind::Ticket => map::ticket_key(id),
         };
         let path = format!("{one}/{id}");
-        let body = match self.api.get(&path, &[]).await {
+        // On a task of its own, so retrievals go on while this stream's task commits a page.
+        let retrieval = {
+            let (api, listed) = (self.api.clone(), listed.clone());
+            let (path, thread_key) = (path.clone(), thread_key.clone());
+            Aborting(tokio::spawn(async move {
+                let body = api.get(&path, &[]).await?;
+                let read = read_thread(kind, &path, &thread_key, &body, &listed, api.files());
+                Ok::<_, HttpError>((body, read))
+            }))
+        };
+        let (body, read) = match retrieval
+            .await
+            .map_err(|e| IntercomError::Join(e.to_string()))?
+        {
             Ok(b) => b,
             Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(404 | 410)) => {
                 return Ok(Fetched::Gone(Problem::new(
@@ -1091,9 +1251,27 @@ impl IntercomSource {
             Err(e) => return Err(e.into()),
         };
         let (thread, raw_body) = self
-            .thread_with_files(kind, &path, &thread_key, body, listed, out)
+            .thread_with_files(kind, &path, &thread_key, (body, read), listed, out)
             .await?;
         Ok(Fetched::Thread(Box::new((thread_key, thread, raw_body))))
+    }
+
+    /// [`read_thread`] on the blocking pool, off this stream's task.
+    async fn read_elsewhere(
+        &self,
+        kind: ThreadKind,
+        path: &str,
+        thread_key: &SourceKey,
+        body: &Bytes,
+        listed: &Arc<HashSet<String>>,
+    ) -> Result<Result<Thread, Problem>, IntercomError> {
+        let (files, listed, body) = (self.api.files().clone(), listed.clone(), body.clone());
+        let (path, thread_key) = (path.to_owned(), thread_key.clone());
+        tokio::task::spawn_blocking(move || {
+            read_thread(kind, &path, &thread_key, &body, &listed, &files)
+        })
+        .await
+        .map_err(|e| IntercomError::Join(e.to_string()))
     }
 
     /// Maps a retrieved thread and downloads its files; refused URLs are refreshed by
@@ -1103,32 +1281,12 @@ impl IntercomSource {
         kind: ThreadKind,
         path: &str,
         thread_key: &SourceKey,
-        body: Bytes,
-        listed: &HashSet<String>,
+        (body, first): (Bytes, Result<Thread, Problem>),
+        listed: &Arc<HashSet<String>>,
         out: &impl PageSink,
     ) -> Result<(Thread, Bytes), IntercomError> {
-        let files = self.api.files().clone();
-        let listed_admin = |id: &str| listed.contains(id);
-        let file_host = |u: &str| files.allows(u);
-        let cx = Context {
-            listed_admin: &listed_admin,
-            file_host: &file_host,
-        };
-        let read = |b: &Bytes| -> Result<Thread, Problem> {
-            decode::<wire::Conversation>(path, b)
-                .map(|c| map::thread(&c, kind, &cx))
-                .map_err(|e| {
-                    Problem::new(
-                        thread_key.clone(),
-                        Stage::Extract,
-                        ErrorKind::Protocol,
-                        "unreadable_record",
-                        format!("{e}; its raw payload is kept"),
-                    )
-                })
-        };
         let mut body = body;
-        let mut thread = match read(&body) {
+        let mut thread = match first {
             Ok(t) => t,
             Err(p) => {
                 let t = Thread {
@@ -1149,7 +1307,10 @@ impl IntercomSource {
                 Err(e) if matches!(e.status().map(|s| s.as_u16()), Some(404 | 410)) => break,
                 Err(e) => return Err(e.into()),
             };
-            let Ok(t) = read(&fresh) else {
+            let Ok(t) = self
+                .read_elsewhere(kind, path, thread_key, &fresh, listed)
+                .await?
+            else {
                 tracing::warn!("A re-fetched thread could not be read; the first answer is kept.");
                 break;
             };
@@ -1566,6 +1727,56 @@ async fn commit(
     page.cursor = Some(cursor);
     out.page(page).await?;
     Ok(())
+}
+
+/// Decodes and maps a retrieved thread: parsing it and turning its HTML into Markdown is the
+/// export's heaviest work, so it runs off the stream's own task (which commits the pages).
+fn read_thread(
+    kind: ThreadKind,
+    path: &str,
+    thread_key: &SourceKey,
+    body: &[u8],
+    listed: &HashSet<String>,
+    files: &deskmove_http::FileClient,
+) -> Result<Thread, Problem> {
+    let listed_admin = |id: &str| listed.contains(id);
+    let file_host = |u: &str| files.allows(u);
+    let cx = Context {
+        listed_admin: &listed_admin,
+        file_host: &file_host,
+    };
+    decode::<wire::Conversation>(path, body)
+        .map(|c| map::thread(&c, kind, &cx))
+        .map_err(|e| {
+            Problem::new(
+                thread_key.clone(),
+                Stage::Extract,
+                ErrorKind::Protocol,
+                "unreadable_record",
+                format!("{e}; its raw payload is kept"),
+            )
+        })
+}
+
+/// A spawned task stopped when its handle is dropped: a stream that stops early leaves no
+/// retrievals running behind it.
+struct Aborting<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for Aborting<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Future for Aborting<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
 }
 
 fn push_thread(page: &mut Page, t: Thread) {

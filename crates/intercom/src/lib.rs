@@ -71,6 +71,17 @@ pub fn host_policy() -> HostPolicy {
     }
 }
 
+/// The budget for Intercom's file hosts. Intercom documents no limit for them (signed CDN URLs,
+/// §5), and a file must be fetched before its URL expires, so this budget must never hold a
+/// download back; callers bound the downloads in flight instead.
+pub fn file_host_policy() -> HostPolicy {
+    HostPolicy {
+        calls_per_minute: 60_000,
+        burst: 200,
+        ..HostPolicy::default()
+    }
+}
+
 /// Intercom's documented default limit of a private app, per minute (§3).
 pub const API_CALLS_PER_MINUTE: u32 = 10_000;
 

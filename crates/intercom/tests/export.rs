@@ -808,3 +808,59 @@ async fn a_rerun_with_nothing_changed_retrieves_nothing_again() {
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retrieved_article_reads_as_the_listed_one() {
+    // Refused article images get fresh URLs by retrieving the article again: that answer must
+    // read as the listed article, with the same images under the same keys, and its URLs work.
+    use deskmove_intercom::client::{self, Api};
+    use deskmove_intercom::map::to_canonical::{self as map, Context};
+    use deskmove_intercom::wire;
+    let sandbox = support::sandbox(SandboxArgs {
+        conversations: 5,
+        contacts: 5,
+        ..SandboxArgs::default()
+    })
+    .await;
+    let o = support::options(&sandbox, 150);
+    let token = secrecy::SecretString::from(sandbox.token().to_owned());
+    let api = Api::new(
+        client::connect_export(&o.base_url, o.policy, &token).unwrap(),
+        client::connect_files(o.file_policy, &o.file_hosts).unwrap(),
+    );
+    let files = api.files().clone();
+    let (admin, file_host) = (|_: &str| true, |u: &str| files.allows(u));
+    let cx = Context {
+        listed_admin: &admin,
+        file_host: &file_host,
+    };
+    let listed = api.all_pages("articles", 150).await.unwrap();
+    assert_eq!(
+        listed.len() as u64,
+        sandbox.world().view().article_count(),
+        "every article listed"
+    );
+    let mut images = 0;
+    for r in &listed {
+        let a: wire::Article = serde_json::from_str(r.get()).unwrap();
+        let body = api.get(&format!("articles/{}", a.id), &[]).await.unwrap();
+        let fresh: wire::Article =
+            client::decode("articles", &body).expect("a retrieved article reads");
+        let (was, was_images) = map::article(&a, &cx);
+        let (is, is_images) = map::article(&fresh, &cx);
+        assert_eq!(is, was, "article {}", a.id);
+        let keyed = |t: &map::Thread| -> Vec<(SourceKey, String)> {
+            t.downloads
+                .iter()
+                .map(|d| (d.key.clone(), map::stable_url(&d.url)))
+                .collect()
+        };
+        assert_eq!(keyed(&is_images), keyed(&was_images), "article {}", a.id);
+        for d in &is_images.downloads {
+            files.download(&d.url).await.expect("a fresh URL downloads");
+        }
+        images += is_images.downloads.len();
+    }
+    assert!(images > 0, "some articles have images");
+    sandbox.shutdown().await;
+}

@@ -307,8 +307,11 @@ impl Store for SqliteStore {
     }
 
     async fn put_batch(&self, batch: StagedBatch) -> Result<(), StoreError> {
-        // Serialise and hash on the caller's task, keeping the writer thread for SQL only.
-        let prepared = rows::prepare_batch(batch)?;
+        // Serialise and hash on the blocking pool: the writer thread stays for SQL only, and the
+        // caller's task (which may drive a whole stream's calls) is not held up.
+        let prepared = tokio::task::spawn_blocking(move || rows::prepare_batch(batch))
+            .await
+            .map_err(|e| StoreError::Internal(format!("preparing a batch failed: {e}")))??;
         self.write(|tx| Command::Batch(prepared, tx)).await
     }
 
