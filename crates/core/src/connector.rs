@@ -713,6 +713,12 @@ pub trait Target: Send + Sync {
 /// messages the target has and should not, and messages out of order.
 pub const READ_BACK_MESSAGES: &str = "read_back_messages";
 
+/// Under this key of its `extra`, a conversation that [`Target::read_back`] returns may list the
+/// target ids (as strings) of the labels it carries, for a target whose labels cannot name the
+/// source tags they came from. `verify` then compares them with the target ids the ledger holds
+/// for the staged tags, in place of the conversation's `tags`.
+pub const READ_BACK_LABELS: &str = "read_back_labels";
+
 /// The records `record` points at — its parents and the people and labels it names — which the
 /// engine resolves through the ledger before handing it to a target.
 pub fn references(record: &Record) -> Vec<&SourceKey> {

@@ -6,9 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use deskmove_core::connector::{Fidelity, Keep, READ_BACK_MESSAGES, TargetRef};
+use deskmove_core::connector::{Fidelity, Keep, READ_BACK_LABELS, READ_BACK_MESSAGES, TargetRef};
 use deskmove_core::model::{Attachment, Conversation, Message};
-use deskmove_core::{Classify, Record, RecordKind, SourceKey, Target, TargetInstance};
+use deskmove_core::{Classify, Record, RecordKind, SourceKey, Stage, Target, TargetInstance};
 use deskmove_store::{Outcome, Store};
 use serde::Serialize;
 
@@ -527,6 +527,7 @@ impl<St: Store> Engine<'_, St> {
         })
         .await?;
 
+        let skipped = self.skipped_on_load(RecordKind::Attachment).await?;
         let mut tag_ids: HashMap<SourceKey, Option<String>> = HashMap::new();
         for chunk in sample.chunks(CHUNK) {
             let mut staged = Vec::new();
@@ -546,8 +547,13 @@ impl<St: Store> Engine<'_, St> {
                 }
                 let mut attachments = Vec::new();
                 for a in files.remove(key).unwrap_or_default() {
-                    let id = self.loaded_id(&a.key, &instance).await?;
-                    attachments.push((a, id));
+                    let entry = self.store.ledger(&a.key, &instance).await?;
+                    // Skipped with its reason (an empty file the target refuses, say): the
+                    // report lists it; it is not missing. A failed one has an entry.
+                    if entry.is_none() && skipped.contains(&a.key) {
+                        continue;
+                    }
+                    attachments.push((a, entry.and_then(|e| e.target_id)));
                 }
                 let mut labels = BTreeSet::new();
                 for t in &conversation.tags {
@@ -610,9 +616,16 @@ impl<St: Store> Engine<'_, St> {
             for s in &staged {
                 let mut found = Found::default();
                 if let Some(Record::Conversation(c)) = back.remove(&s.conversation.key) {
-                    for t in &c.tags {
-                        if let Some(id) = self.tag_id(t, &instance, &mut tag_ids).await? {
-                            found.labels.insert(id);
+                    match c.extra.get(READ_BACK_LABELS).and_then(|v| v.as_array()) {
+                        Some(ids) => found
+                            .labels
+                            .extend(ids.iter().filter_map(|v| v.as_str().map(str::to_owned))),
+                        None => {
+                            for t in &c.tags {
+                                if let Some(id) = self.tag_id(t, &instance, &mut tag_ids).await? {
+                                    found.labels.insert(id);
+                                }
+                            }
                         }
                     }
                     found.conversation = Some(c);
@@ -669,6 +682,25 @@ impl<St: Store> Engine<'_, St> {
             .ledger(key, instance)
             .await?
             .and_then(|e| e.target_id))
+    }
+
+    /// The records of `kind` a load left out on purpose: no ledger entry, a load problem
+    /// saying why (the engine keeps no entry for a skip without a target id).
+    async fn skipped_on_load(&self, kind: RecordKind) -> Result<HashSet<SourceKey>, EngineError> {
+        let mut out = HashSet::new();
+        let mut after = None;
+        loop {
+            let page = self.store.problems(after.as_ref(), 1_000).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.problem.clone());
+            out.extend(
+                page.into_iter()
+                    .map(|p| p.problem)
+                    .filter(|p| p.stage == Stage::Load && p.key.kind == kind)
+                    .map(|p| p.key),
+            );
+        }
+        Ok(out)
     }
 
     async fn tag_id(

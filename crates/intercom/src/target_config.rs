@@ -62,6 +62,11 @@ pub struct TargetConfig {
     /// agents, bots, the system); the true author is written in the first line of the part and
     /// counted in the report. Default: the owner of the token.
     pub fallback_admin: Option<String>,
+    /// Hosts besides Intercom's own that serve the workspace's files, as `host:port` without
+    /// scheme or path (a local sandbox's file host, say); `verify` downloads files from them,
+    /// without credentials, to compare their bytes.
+    #[serde(default)]
+    pub file_hosts: Vec<String>,
     /// Never used: tokens are not accepted inline; present to say so when someone tries.
     #[serde(default)]
     token: InlineToken,
@@ -83,6 +88,7 @@ impl TargetConfig {
             http: None,
             mode: Mode::default(),
             fallback_admin: None,
+            file_hosts: Vec::new(),
             token: InlineToken::default(),
         }
     }
@@ -116,6 +122,9 @@ impl TargetConfig {
         }
         if let Err(message) = self.host_policy() {
             problems.push(format!("[target.http]: {message}"));
+        }
+        if let Err(e) = crate::client::connect_files(crate::file_host_policy(), &self.file_hosts) {
+            problems.push(format!("[target] `file_hosts`: {e}"));
         }
         problems
     }
@@ -192,6 +201,7 @@ impl TargetConfig {
             workspace_id: self.workspace_id.clone().unwrap_or_default(),
             mode: self.mode,
             fallback_admin: self.fallback_admin.clone(),
+            file_hosts: self.file_hosts.clone(),
             ..TargetOptions::default()
         };
         IntercomTarget::new(&self.base_url, token, policy, options, blobs)

@@ -57,6 +57,12 @@ pub fn target(
         policy(),
         TargetOptions {
             workspace_id: WORKSPACE.into(),
+            // Its files are served from the sandbox's own file host.
+            file_hosts: vec![format!(
+                "{}:{}",
+                sandbox.files_url().host_str().unwrap(),
+                sandbox.files_url().port().unwrap()
+            )],
             ..options
         },
         blobs.clone(),

@@ -9,12 +9,14 @@ mod import;
 mod import_api;
 mod import_kill;
 mod import_kill_api;
+mod import_kill_intercom;
 mod map;
 mod run_flags;
 mod run_only;
 mod scan;
 mod verify;
 mod zendesk_to_chatwoot;
+mod zendesk_to_intercom;
 
 use crate::util::{Dir, field, start_sandbox};
 

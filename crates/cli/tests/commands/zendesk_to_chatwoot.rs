@@ -30,7 +30,7 @@ fn description_id(i: u64) -> u64 {
 }
 
 /// Whether the sandbox redacted comment `id` (its `derive::redacted`).
-fn redacted(seed: u64, id: u64) -> bool {
+pub(super) fn redacted(seed: u64, id: u64) -> bool {
     use deskmove_sandbox::rng::splitmix64;
     const REDACT: u64 = 7;
     splitmix64(seed ^ splitmix64(REDACT.wrapping_mul(0x9E37) ^ splitmix64(id))).is_multiple_of(41)
@@ -74,7 +74,7 @@ pub(super) fn normalised(text: &str) -> String {
 
 /// Markdown (what Chatwoot holds) as text to compare, like [`normalised`]; it is not read as
 /// HTML again, which would turn a `<` in a code block into `&lt;`.
-fn words(markdown: &str) -> String {
+pub(super) fn words(markdown: &str) -> String {
     let mut out = String::new();
     // An image may follow a word with no space between them.
     let markdown = markdown.replace("![", " ![");

@@ -101,6 +101,29 @@ async fn contacts_attach_to_and_detach_from_companies() {
 }
 
 #[tokio::test]
+async fn a_written_contact_joins_a_company_the_workspace_already_had() {
+    let sb = start(write_args()).await;
+    let c = Client::new(&sb);
+    let listed = c.ok("/companies?per_page=1").await;
+    let co = listed["data"][0]["id"].as_str().expect("a seeded company");
+    let contact = c
+        .created("/contacts", json!({"email": "new@example.org"}))
+        .await;
+    let id = contact["id"].as_str().unwrap();
+    let out = c
+        .created(&format!("/contacts/{id}/companies"), json!({"id": co}))
+        .await;
+    assert_eq!(out["id"], co, "{out}");
+    let memberships = c.dump().await["company_memberships"].clone();
+    assert_eq!(
+        memberships,
+        json!([{"contact_id": id, "company_id": co}]),
+        "{memberships}"
+    );
+    sb.shutdown().await;
+}
+
+#[tokio::test]
 async fn tags_are_found_by_name_applied_in_bulk_and_need_an_admin_on_conversations() {
     let sb = start(write_args()).await;
     let c = Client::new(&sb);

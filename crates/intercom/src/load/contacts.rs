@@ -81,67 +81,96 @@ pub(crate) async fn load(
     records: &[Record],
     refs: &impl Resolve,
 ) -> Result<Vec<LoadResult>, TargetError> {
+    use futures::{StreamExt as _, TryStreamExt as _};
     session.marker_attribute(cx.api, "contact").await?;
-    let mut out = Vec::new();
-    for r in records {
-        let Record::Contact(c) = r else { continue };
-        let mut result = match refs.target_ref(&c.key) {
-            Some(mine) => update(cx, c, &mine.id).await?,
-            None => create(cx, c).await?,
-        };
-        // Companies and tags, on contacts this run owns (a matched one stays as it was).
-        if matches!(
-            result.outcome,
-            deskmove_core::connector::Outcome::Loaded | deskmove_core::connector::Outcome::Updated
-        ) && let Some(id) = result.target_id.clone()
-        {
-            for company in &c.companies {
-                let Some(company_id) = refs.target_ref(company).map(|r| r.id) else {
-                    continue;
-                };
-                if let Err(e) = cx
-                    .api
-                    .post(
-                        &format!("contacts/{id}/companies"),
-                        &json!({"id": company_id}),
-                    )
-                    .await
-                {
-                    if !is_record_error(&e) {
-                        return Err(e.into());
-                    }
-                    result = result.with_problem(problem(
-                        &c.key,
-                        e.kind(),
-                        "company_not_attached",
-                        super::api::said(&e),
-                    ));
-                }
-            }
-            for tag in &c.tags {
-                let Some(tag_id) = refs.target_ref(tag).map(|r| r.id) else {
-                    continue;
-                };
-                if let Err(e) = cx
-                    .api
-                    .post(&format!("contacts/{id}/tags"), &json!({"id": tag_id}))
-                    .await
-                    && !is_record_error(&e)
-                {
-                    return Err(e.into());
-                }
-            }
-        }
-        out.push(result);
+    // Side by side: a contact found again after a lost answer is named by Intercom's 409.
+    let made = Made::default();
+    let work: Vec<_> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Contact(c) => Some(one(cx, c, refs, &made)),
+            _ => None,
+        })
+        .collect();
+    let out = futures::stream::iter(work)
+        .buffer_unordered(super::session::LANES)
+        .try_collect()
+        .await;
+    if let Ok(made) = made.into_inner() {
+        session.created_contacts.extend(made);
     }
-    Ok(out)
+    out
 }
 
-async fn update(cx: &Cx<'_>, c: &Contact, id: &str) -> Result<LoadResult, TargetError> {
+/// The ids of the contacts this call created (a `POST /contacts` that answered).
+type Made = std::sync::Mutex<Vec<String>>;
+
+async fn one(
+    cx: &Cx<'_>,
+    c: &Contact,
+    refs: &impl Resolve,
+    made: &Made,
+) -> Result<LoadResult, TargetError> {
+    let mut result = match refs.target_ref(&c.key) {
+        Some(mine) => update(cx, c, &mine.id, made).await?,
+        None => create(cx, c, made).await?,
+    };
+    // Companies and tags, on contacts this run owns (a matched one stays as it was).
+    if matches!(
+        result.outcome,
+        deskmove_core::connector::Outcome::Loaded | deskmove_core::connector::Outcome::Updated
+    ) && let Some(id) = result.target_id.clone()
+    {
+        for company in &c.companies {
+            let Some(company_id) = refs.target_ref(company).map(|r| r.id) else {
+                continue;
+            };
+            if let Err(e) = cx
+                .api
+                .post(
+                    &format!("contacts/{id}/companies"),
+                    &json!({"id": company_id}),
+                )
+                .await
+            {
+                if !is_record_error(&e) {
+                    return Err(e.into());
+                }
+                result = result.with_problem(problem(
+                    &c.key,
+                    e.kind(),
+                    "company_not_attached",
+                    super::api::said(&e),
+                ));
+            }
+        }
+        for tag in &c.tags {
+            let Some(tag_id) = refs.target_ref(tag).map(|r| r.id) else {
+                continue;
+            };
+            if let Err(e) = cx
+                .api
+                .post(&format!("contacts/{id}/tags"), &json!({"id": tag_id}))
+                .await
+                && !is_record_error(&e)
+            {
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(result)
+}
+
+async fn update(
+    cx: &Cx<'_>,
+    c: &Contact,
+    id: &str,
+    made: &Made,
+) -> Result<LoadResult, TargetError> {
     match cx.api.put(&format!("contacts/{id}"), &body(c, true)).await {
         Ok(_) => Ok(LoadResult::updated(c.key.clone(), id)),
         // Gone (rolled back, deleted by hand): created again.
-        Err(e) if gone(&e) => create(cx, c).await,
+        Err(e) if gone(&e) => create(cx, c, made).await,
         Err(e) if attributes_refused(&e) => {
             match cx.api.put(&format!("contacts/{id}"), &body(c, false)).await {
                 Ok(_) => Ok(LoadResult::updated(c.key.clone(), id).with_problem(dropped(c))),
@@ -163,7 +192,7 @@ fn dropped(c: &Contact) -> deskmove_core::Problem {
     )
 }
 
-async fn create(cx: &Cx<'_>, c: &Contact) -> Result<LoadResult, TargetError> {
+async fn create(cx: &Cx<'_>, c: &Contact, made: &Made) -> Result<LoadResult, TargetError> {
     if c.role == ContactRole::Lead && c.external_id.is_none() {
         let field = format!("custom_attributes.{MARKER_ATTRIBUTE}");
         if let Some(found) = find(cx, &field, &marker(&c.key)).await?
@@ -195,6 +224,9 @@ async fn create(cx: &Cx<'_>, c: &Contact) -> Result<LoadResult, TargetError> {
         Ok(v) => {
             let id = id_of(&v)
                 .ok_or_else(|| TargetError::Protocol("a created contact without an id".into()))?;
+            if let Ok(mut m) = made.lock() {
+                m.push(id.clone());
+            }
             LoadResult::loaded(c.key.clone(), id)
         }
         Err(e) if e.kind() == ErrorKind::Conflict || e.status().is_some_and(|s| s == 409) => {

@@ -11,9 +11,10 @@
 //! differs from what the conversation holds is written.
 //!
 //! Idempotency: a conversation the ledger does not know is looked for by marker (one search per
-//! source system and process lists every marked one); the parts of a conversation found again
-//! are read and each message claims the part written at its time by its author before anything
-//! is written, so a crash between a write and its ledger commit never doubles a part.
+//! source system and process lists every marked one), then as the unmarked one its contact
+//! started at its time (an attempt killed before marking it); the parts of a conversation found
+//! again are read and each message claims the part written at its time by its author before
+//! anything is written, so a crash between a write and its ledger commit never doubles a part.
 
 use std::collections::HashMap;
 
@@ -23,7 +24,7 @@ use deskmove_core::{Classify, ErrorKind, Record, SourceKey};
 use serde_json::{Value, json};
 
 use super::api::{id_of, is_record_error, marker_of, said};
-use super::session::{Part, Session, Thread};
+use super::session::{Part, Session, Thread, side_by_side};
 use super::{Cx, MARKER_ATTRIBUTE, Mode, TargetError, marker, parent_missing, problem, refused};
 
 /// Who writes a part.
@@ -255,6 +256,50 @@ async fn locate(
     }
 }
 
+/// The conversation an attempt killed between its create and its marker left behind: started
+/// by `contact` at `created_at` and unmarked. Marked now, so it is not created a second time.
+async fn unmarked(
+    cx: &Cx<'_>,
+    session: &mut Session,
+    key: &SourceKey,
+    contact: &str,
+    created_at: i64,
+) -> Result<Option<String>, TargetError> {
+    let query = json!({"operator": "AND", "value": [
+        {"field": "contact_ids", "operator": "=", "value": contact},
+        // `=` on a date matches its whole day; the second is checked below.
+        {"field": "created_at", "operator": "=", "value": created_at},
+    ]});
+    let found = match cx
+        .api
+        .search_all("conversations", "conversations", query)
+        .await
+    {
+        Ok(f) => f,
+        Err(e) if is_record_error(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(id) = found
+        .iter()
+        .filter(|v| {
+            marker_of(v).is_none()
+                && v["created_at"].as_i64() == Some(created_at)
+                && v.pointer("/source/author/id").and_then(Value::as_str) == Some(contact)
+        })
+        .find_map(id_of)
+    else {
+        return Ok(None);
+    };
+    let mark = json!({"custom_attributes": {MARKER_ATTRIBUTE: marker(key)}});
+    match cx.api.put(&format!("conversations/{id}"), &mark).await {
+        Ok(_) => {}
+        Err(e) if is_record_error(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    session.conversations.insert(marker(key), id.clone());
+    Ok(known(cx, session, &id).await?.then_some(id))
+}
+
 /// The thread seam's batch: conversations, each followed by its new messages.
 pub(crate) async fn threads(
     cx: &Cx<'_>,
@@ -262,7 +307,7 @@ pub(crate) async fn threads(
     records: &[Record],
     refs: &impl Resolve,
 ) -> Result<Vec<LoadResult>, TargetError> {
-    let mut out = Vec::new();
+    let mut groups = Vec::new();
     let mut strays = Vec::new();
     let mut i = 0;
     while i < records.len() {
@@ -277,7 +322,13 @@ pub(crate) async fn threads(
                     messages.push(m);
                     j += 1;
                 }
-                thread(cx, session, c, &messages, refs, &mut out).await?;
+                let ids = refs.target_ref(&c.key).map(|r| r.id).into_iter().collect();
+                let new = c
+                    .contacts
+                    .first()
+                    .and_then(|k| refs.target_ref(k))
+                    .is_some_and(|r| session.created_contacts.contains(&r.id));
+                groups.push((ids, vec![marker(&c.key)], (c, messages, new)));
                 i = j;
             }
             other => {
@@ -286,6 +337,27 @@ pub(crate) async fn threads(
             }
         }
     }
+    if !groups.is_empty() {
+        // What every lane reads, fetched once before they start.
+        session.marker_attribute(cx.api, "conversation").await?;
+        session.admins(cx).await?;
+        for (_, _, (c, _, _)) in &groups {
+            if refs.target_ref(&c.key).is_none()
+                && !session.conversations.contains_key(&marker(&c.key))
+            {
+                sweep(cx, session, &c.key.system).await?;
+            }
+        }
+    }
+    // Conversations side by side, each one's parts in order; the longest first, so a long one
+    // does not start last and hold the batch open alone.
+    groups.sort_by_key(|(_, _, (_, messages, _))| std::cmp::Reverse(messages.len()));
+    let mut out = side_by_side(session, groups, |(c, messages, new), mut sub| async move {
+        let mut out = Vec::new();
+        let r = thread(cx, &mut sub, c, &messages, refs, &mut out, new).await;
+        (sub, r.map(|()| out))
+    })
+    .await?;
     if !strays.is_empty() {
         out.extend(self::messages(cx, session, &strays, refs).await?);
     }
@@ -300,6 +372,7 @@ async fn thread(
     messages: &[&Message],
     refs: &impl Resolve,
     out: &mut Vec<LoadResult>,
+    contact_is_new: bool,
 ) -> Result<(), TargetError> {
     let fail_all = |out: &mut Vec<LoadResult>, result: LoadResult| {
         for m in messages {
@@ -331,18 +404,24 @@ async fn thread(
     session.marker_attribute(cx.api, "conversation").await?;
     let had_ref = refs.target_ref(&c.key).is_some();
     let mut rest: &[&Message] = messages;
-    let (id, created) = match locate(cx, session, &c.key, refs).await? {
+    // The first message opens it, when it is the contact's.
+    let first = messages
+        .first()
+        .filter(|m| m.author.kind == AuthorKind::Contact && m.kind == MessageKind::Reply);
+    let created_at = first.map_or(c.created_at, |m| m.created_at).as_second();
+    let found = match locate(cx, session, &c.key, refs).await? {
+        Some(id) => Some(id),
+        // A contact this process created holds no conversation of an earlier attempt.
+        None if contact_is_new => None,
+        None => unmarked(cx, session, &c.key, &contact, created_at).await?,
+    };
+    let (id, created) = match found {
         Some(id) => (id, false),
         None => {
-            // The first message opens it, when it is the contact's.
-            let first = messages
-                .first()
-                .filter(|m| m.author.kind == AuthorKind::Contact && m.kind == MessageKind::Reply);
             let body = match first {
                 Some(m) => plain(m),
                 None => c.subject.clone().unwrap_or_else(|| "(conversation)".into()),
             };
-            let created_at = first.map_or(c.created_at, |m| m.created_at).as_second();
             let mut req = json!({
                 "from": {"type": "contact", "id": contact},
                 "body": body,

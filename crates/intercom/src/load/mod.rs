@@ -85,6 +85,9 @@ pub struct TargetOptions {
     pub force: bool,
     /// Which admin each source agent is (`mapping.toml`).
     pub mapping: Mapping,
+    /// Hosts besides Intercom's own that serve the workspace's files, as `host:port`; `verify`
+    /// downloads files from them to compare their bytes.
+    pub file_hosts: Vec<String>,
 }
 
 /// Why a call of the Intercom target failed as a whole.
@@ -119,6 +122,8 @@ impl Classify for TargetError {
 /// An Intercom workspace, written through its REST API.
 pub struct IntercomTarget {
     api: Api,
+    /// Credential-less: reads files back for `verify`.
+    files: deskmove_http::FileClient,
     options: TargetOptions,
     instance: TargetInstance,
     blobs: BlobStore,
@@ -162,8 +167,10 @@ impl IntercomTarget {
             ));
         }
         let instance = TargetInstance::new(crate::NAME, host, options.workspace_id.clone(), "api");
+        let files = crate::client::connect_files(crate::file_host_policy(), &options.file_hosts)?;
         Ok(Self {
             api: Api::new(http),
+            files,
             options,
             instance,
             blobs,
@@ -350,7 +357,7 @@ impl Target for IntercomTarget {
         if refs.is_empty() {
             return Ok(Vec::new());
         }
-        read_back::read_back(&self.api, kind, refs).await
+        read_back::read_back(&self.api, &self.files, kind, refs).await
     }
 
     async fn remove(&self, created: &[TargetRef]) -> Result<Vec<LoadResult>, TargetError> {

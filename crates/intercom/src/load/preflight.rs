@@ -47,13 +47,23 @@ pub(crate) async fn run(api: &Api, options: &TargetOptions) -> Result<Preflight,
     );
     // A workspace that is not live yet has no customer conversation but those deskmove wrote.
     let recent = api.get("conversations?per_page=20").await?;
+    // Once deskmove has begun (its marker attribute exists), an unmarked conversation that
+    // started before then is one an interrupted import created and could not mark yet: the
+    // history it writes is older than the attribute, and a customer's new one is not.
+    let attributes = api.get("conversations/attributes").await?;
+    let since = attributes["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["name"].as_str() == Some(super::MARKER_ATTRIBUTE))
+        .and_then(|a| a["created_at"].as_i64());
     let theirs = recent["conversations"]
         .as_array()
         .into_iter()
         .flatten()
         .filter(|c| marker_of(c).is_none())
-        .count();
-    if theirs > 0 {
+        .any(|c| since.is_none_or(|s| c["created_at"].as_i64().is_none_or(|at| at >= s)));
+    if theirs {
         let why = "The workspace is live: it holds customers' conversations deskmove did not write, and imported history would reach its workflows, reports and inboxes. Import into a workspace that is not live yet (Intercom's own advice), or pass --force.".to_owned();
         if options.force {
             pre.warnings.push(format!("{why} (forced)"));

@@ -5,12 +5,15 @@
 
 use std::collections::HashMap;
 
+use deskmove_core::connector::READ_BACK_LABELS;
+use deskmove_core::model::BlobRef;
 use deskmove_core::model::{
     Agent, Attachment, AttributeDefinition, AttributeModel, AttributeType, Author, AuthorKind,
     Company, Contact, ContactRole, Conversation, ConversationState, Message, MessageKind, Tag,
     Timestamp,
 };
-use deskmove_core::{Record, RecordKind, SourceKey, TargetRef};
+use deskmove_core::{Classify as _, ErrorKind, Record, RecordKind, SourceKey, TargetRef};
+use deskmove_http::FileClient;
 use serde_json::Value;
 
 use super::TargetError;
@@ -36,6 +39,7 @@ pub(crate) fn key_of(marker: &str) -> Option<SourceKey> {
 
 pub(crate) async fn read_back(
     api: &Api,
+    files: &FileClient,
     kind: RecordKind,
     refs: &[TargetRef],
 ) -> Result<Vec<Record>, TargetError> {
@@ -81,8 +85,14 @@ pub(crate) async fn read_back(
         RecordKind::AttributeDefinition => {
             let mut all = Vec::new();
             for (path, model) in [
-                ("data_attributes?model=contact", AttributeModel::Contact),
-                ("data_attributes?model=company", AttributeModel::Company),
+                (
+                    "data_attributes?model=contact&include_archived=true",
+                    AttributeModel::Contact,
+                ),
+                (
+                    "data_attributes?model=company&include_archived=true",
+                    AttributeModel::Company,
+                ),
                 ("conversations/attributes", AttributeModel::Conversation),
             ] {
                 if let Some(v) = api.find(path).await? {
@@ -180,6 +190,9 @@ pub(crate) async fn read_back(
         }
         RecordKind::Conversation | RecordKind::Message | RecordKind::Attachment => {
             let mut fetched: HashMap<String, Option<Value>> = HashMap::new();
+            // A part carries up to ten files, all under the part's id, in the order they were
+            // staged; `verify` asks for them in that same (key) order.
+            let mut nth: HashMap<&str, usize> = HashMap::new();
             for r in refs {
                 let conversation = r.id.split('/').next().unwrap_or_default().to_owned();
                 if !fetched.contains_key(&conversation) {
@@ -189,7 +202,14 @@ pub(crate) async fn read_back(
                 let Some(Some(c)) = fetched.get(&conversation) else {
                     continue;
                 };
-                if let Some(record) = conversation_record(kind, r, c) {
+                let n = nth.entry(r.id.as_str()).or_default();
+                if let Some(mut record) = conversation_record(kind, r, c, *n) {
+                    *n += 1;
+                    if let Record::Attachment(a) = &mut record
+                        && let Some(url) = a.source_url.take()
+                    {
+                        a.blob = file_bytes(files, &url).await?;
+                    }
                     out.push(record);
                 }
             }
@@ -199,7 +219,30 @@ pub(crate) async fn read_back(
     Ok(out)
 }
 
-fn conversation_record(kind: RecordKind, r: &TargetRef, c: &Value) -> Option<Record> {
+/// A file's blake3 and size as the file host serves it, read as a stream; `None` when it is gone.
+async fn file_bytes(files: &FileClient, url: &str) -> Result<Option<BlobRef>, TargetError> {
+    use futures::StreamExt as _;
+    let response = match files.download(url).await {
+        Ok(r) => r,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let mut hasher = blake3::Hasher::new();
+    let mut size = 0u64;
+    let mut body = response.into_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        size += chunk.len() as u64;
+        hasher.update(&chunk);
+    }
+    Ok(Some(BlobRef {
+        hash: hasher.finalize().to_hex().to_string(),
+        size,
+    }))
+}
+
+/// The `n`th file of a part, when `kind` is an attachment.
+fn conversation_record(kind: RecordKind, r: &TargetRef, c: &Value, n: usize) -> Option<Record> {
     let conv_key = marker_of(c)
         .and_then(key_of)
         .unwrap_or_else(|| SourceKey::new(&r.key.system, RecordKind::Conversation, &r.id));
@@ -227,7 +270,22 @@ fn conversation_record(kind: RecordKind, r: &TargetRef, c: &Value) -> Option<Rec
             source_message_count: None,
             created_at: at(&c["created_at"]),
             updated_at: Some(at(&c["updated_at"])),
-            extra: Default::default(),
+            // Intercom's tags are names only: they cannot say which source tag they came
+            // from, so `verify` compares their ids with the ledger's.
+            extra: [(
+                READ_BACK_LABELS.to_owned(),
+                Value::Array(
+                    c.pointer("/tags/tags")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(id_of)
+                        .map(Value::String)
+                        .collect(),
+                ),
+            )]
+            .into_iter()
+            .collect(),
         })),
         RecordKind::Message | RecordKind::Attachment => {
             let (_, part_id) = r.id.split_once('/')?;
@@ -243,7 +301,8 @@ fn conversation_record(kind: RecordKind, r: &TargetRef, c: &Value) -> Option<Rec
                     (p, at(&p["created_at"]), false)
                 };
             if kind == RecordKind::Attachment {
-                let file = part["attachments"].as_array().and_then(|a| a.first());
+                let file = part["attachments"].as_array().and_then(|a| a.get(n));
+                file?;
                 return Some(Record::Attachment(Attachment {
                     key: r.key.clone(),
                     owner: SourceKey::new(&r.key.system, RecordKind::Message, &r.id),
@@ -271,6 +330,24 @@ fn id_of_value(v: &Value) -> Option<String> {
     }
 }
 
+/// The text of a contact's part: as written, or, for a conversation's first message, out of
+/// the one escaped paragraph Intercom wraps it in.
+fn plain_text(body: &str) -> String {
+    match body
+        .strip_prefix("<p>")
+        .and_then(|b| b.strip_suffix("</p>"))
+        .filter(|inner| !inner.contains("<p>"))
+    {
+        Some(inner) => inner
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+        None => body.to_owned(),
+    }
+}
+
 fn message(
     r: &TargetRef,
     conversation: SourceKey,
@@ -279,9 +356,6 @@ fn message(
     is_source: bool,
 ) -> Message {
     let html = part["body"].as_str().unwrap_or_default().to_owned();
-    let markdown = deskmove_core::normalize::html::to_markdown(&html)
-        .map(|c| c.markdown)
-        .unwrap_or_else(|_| html.clone());
     let part_type = if is_source {
         "comment"
     } else {
@@ -291,6 +365,15 @@ fn message(
         .pointer("/author/type")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    // A contact's part is plain text (the Markdown as sent): read as HTML it would lose its
+    // line breaks and gain escapes.
+    let markdown = if matches!(author_type, "user" | "lead" | "contact") {
+        plain_text(&html)
+    } else {
+        deskmove_core::normalize::html::to_markdown(&html)
+            .map(|c| c.markdown)
+            .unwrap_or_else(|_| html.clone())
+    };
     let mut lines: Vec<&str> = markdown.lines().collect();
     let mut kind = if part_type == "note" {
         MessageKind::Note
@@ -360,5 +443,23 @@ fn message(
         created_at: created,
         updated_at: None,
         extra: Default::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_contacts_part_reads_back_as_the_text_it_was_sent_as() {
+        let sent = "## Steps\n\n1\\. Go to [the guide](https://x.example/?a=1&b=2) <100>";
+        let first = format!(
+            "<p>{}</p>",
+            sent.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        );
+        assert_eq!(plain_text(&first), sent);
+        assert_eq!(plain_text(sent), sent, "a reply is kept as written");
     }
 }

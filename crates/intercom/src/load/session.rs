@@ -4,7 +4,9 @@
 //! them again).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use deskmove_core::connector::LoadResult;
 use serde_json::Value;
 
 use super::api::{Api, id_of};
@@ -156,6 +158,51 @@ fn part(p: &Value, kind: &str, created_at: i64) -> Part {
     }
 }
 
+/// Runs `work` on each group with a [`Session::fork`] of its own, [`LANES`] at a time, and joins
+/// every fork back, finished or failed, so what a lane created is never forgotten (a retried
+/// batch must find it). After a call-level error no further group starts; the first error is
+/// returned.
+pub(crate) async fn side_by_side<G, F, Fut>(
+    session: &mut Session,
+    groups: Vec<(Vec<String>, Vec<String>, G)>,
+    work: F,
+) -> Result<Vec<LoadResult>, TargetError>
+where
+    F: Fn(G, Session) -> Fut,
+    Fut: Future<Output = (Session, Result<Vec<LoadResult>, TargetError>)>,
+{
+    use futures::StreamExt as _;
+    let forks: Vec<(Session, G)> = groups
+        .into_iter()
+        .map(|(ids, markers, g)| (session.fork(&ids, &markers), g))
+        .collect();
+    let stop = AtomicBool::new(false);
+    let (stop, work) = (&stop, &work);
+    let mut lanes = futures::stream::iter(forks)
+        .map(|(sub, g)| async move {
+            if stop.load(Ordering::Relaxed) {
+                return (sub, Ok(Vec::new()));
+            }
+            let (sub, r) = work(g, sub).await;
+            if r.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            (sub, r)
+        })
+        .buffer_unordered(LANES);
+    let mut out = Vec::new();
+    let mut failed = None;
+    while let Some((sub, r)) = lanes.next().await {
+        session.join(sub);
+        match r {
+            Ok(v) => out.extend(v),
+            Err(e) if failed.is_none() => failed = Some(e),
+            Err(_) => {}
+        }
+    }
+    failed.map_or(Ok(out), Err)
+}
+
 /// The session's caches.
 #[derive(Debug, Default)]
 pub(crate) struct Session {
@@ -172,9 +219,57 @@ pub(crate) struct Session {
     pub conversations: HashMap<String, String>,
     /// Conversation id → what it holds.
     pub threads: HashMap<String, Thread>,
+    /// Contacts this process created: no earlier attempt can have left a conversation of theirs.
+    pub created_contacts: HashSet<String>,
 }
 
+/// Conversations written side by side within one load call: each lane writes one
+/// conversation's parts in order, so a lane never waits on another's round trips.
+pub(crate) const LANES: usize = 16;
+
 impl Session {
+    /// A session for work on conversations `ids` (Intercom ids) and `markers` alone, beside
+    /// others: the shared caches copied, those conversations moved in. [`join`](Self::join)
+    /// puts them back.
+    pub(crate) fn fork(&mut self, ids: &[String], markers: &[String]) -> Session {
+        let mut sub = Session {
+            admins: self.admins.clone(),
+            tags: self.tags.clone(),
+            tag_names: HashMap::new(),
+            markers: self.markers.clone(),
+            swept: self.swept.clone(),
+            conversations: HashMap::new(),
+            threads: HashMap::new(),
+            // Read before the fork (`conversations::threads`), never by a lane.
+            created_contacts: HashSet::new(),
+        };
+        for m in markers {
+            if let Some((m, id)) = self.conversations.remove_entry(m) {
+                if let Some(t) = self.threads.remove(&id) {
+                    sub.threads.insert(id.clone(), t);
+                }
+                sub.conversations.insert(m, id);
+            }
+        }
+        for id in ids {
+            if let Some((id, t)) = self.threads.remove_entry(id) {
+                sub.threads.insert(id, t);
+            }
+        }
+        sub
+    }
+
+    /// Takes back what a [`fork`](Self::fork) learnt and wrote.
+    pub(crate) fn join(&mut self, sub: Session) {
+        self.conversations.extend(sub.conversations);
+        self.threads.extend(sub.threads);
+        self.markers.extend(sub.markers);
+        self.swept.extend(sub.swept);
+        if self.admins.is_none() {
+            self.admins = sub.admins;
+        }
+    }
+
     /// A new load call: parts answered for by an attempt that did not commit may be claimed
     /// again (the engine retries a batch whose answer was lost).
     pub(crate) fn new_call(&mut self) {

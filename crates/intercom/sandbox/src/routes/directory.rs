@@ -150,11 +150,21 @@ pub(crate) async fn data_attributes(
         }
     };
     let archived = q.include_archived.as_deref() == Some("true");
-    let data: Vec<_> = (0..r.view.attribute_count())
+    let mut data: Vec<_> = (0..r.view.attribute_count())
         .filter_map(|i| r.view.attribute(i))
         .filter(|d| model.is_none_or(|m| d.model == m) && (archived || !d.archived))
         .map(|d| r.data_attribute(&d))
         .collect();
+    // Then the ones created through `POST /data_attributes`.
+    let wanted = q.model.as_deref().filter(|m| !m.is_empty());
+    let store = s.written.lock();
+    data.extend(
+        store
+            .data_attributes
+            .iter()
+            .filter(|a| wanted.is_none_or(|m| a.model == m))
+            .map(crate::written::render::data_attribute),
+    );
     ok(json!({"type": "list", "data": data}))
 }
 

@@ -443,15 +443,22 @@ pub(crate) async fn attach_company(
             "company not specified",
         )
     })?;
+    let r = crate::routes::renderer(&s, false);
     let view = s.world.view();
     let mut store = s.written.lock();
     if !contact_exists(&store, &view, &id) {
         return Err(user_not_found());
     }
-    let company = store
-        .company(&company_id)
-        .cloned()
-        .ok_or_else(company_not_found)?;
+    let written = store.company(&company_id).cloned();
+    // A company the workspace had before takes new members too.
+    let seeded = match &written {
+        Some(_) => None,
+        None if store.is_deleted("company", &company_id) => None,
+        None => view.company_by_id(&company_id),
+    };
+    if written.is_none() && seeded.is_none() {
+        return Err(company_not_found());
+    }
     let m = Membership {
         contact_id: id,
         company_id,
@@ -459,7 +466,11 @@ pub(crate) async fn attach_company(
     if !store.memberships.contains(&m) {
         store.memberships.push(m);
     }
-    ok(render::company(&store, &company))
+    ok(match (written, seeded) {
+        (Some(c), _) => render::company(&store, &c),
+        (None, Some(c)) => r.company(&c),
+        (None, None) => return Err(company_not_found()),
+    })
 }
 
 /// `DELETE /contacts/{id}/companies/{company_id}`.
