@@ -8,7 +8,7 @@ use deskmove_intercom_sandbox::{RunningSandbox as Intercom, SandboxArgs as Inter
 use deskmove_sandbox::Sandbox;
 use serde_json::Value;
 
-use crate::util::{Dir, Run};
+use crate::util::Dir;
 
 const SOURCE_TOKEN_ENV: &str = "DESKMOVE_TEST_SOURCE_TOKEN";
 const TARGET_TOKEN_ENV: &str = "DESKMOVE_TEST_TARGET_TOKEN";
@@ -70,27 +70,14 @@ http = {{ calls_per_minute = 27000 }}
             account = target.account_id(),
         ),
     );
-    let deskmove = |args: &[&str]| -> Run {
-        let output = dir
-            .command(args)
-            .env(SOURCE_TOKEN_ENV, source.token())
-            .env(TARGET_TOKEN_ENV, target.token())
-            .output()
-            .unwrap();
-        let run = Run { output };
-        for secret in [source.token(), target.token()] {
-            assert!(
-                !run.stdout().contains(secret) && !run.stderr().contains(secret),
-                "a token appeared in the output"
-            );
-        }
-        run
-    };
-    let json = |args: &[&str]| -> Value {
-        let run = deskmove(args);
+    let secrets = [
+        (SOURCE_TOKEN_ENV, source.token()),
+        (TARGET_TOKEN_ENV, target.token()),
+    ];
+    let json = |args: &[&str]| {
+        let run = dir.deskmove_with(args, &secrets);
         assert!(matches!(run.code(), 0 | 3), "{}", run.stderr());
-        serde_json::from_str(&run.stdout())
-            .unwrap_or_else(|e| panic!("{e}\n{}\n{}", run.stdout(), run.stderr()))
+        run.json()
     };
 
     let world = source.inspect();

@@ -15,7 +15,7 @@ use deskmove_synth::{Author, ConvState, PartKind, View};
 use deskmove_zendesk_sandbox::{RunningSandbox as Zendesk, SandboxArgs as ZendeskArgs};
 use serde_json::Value;
 
-use crate::util::{Dir, Run};
+use crate::util::Dir;
 
 // The Zendesk sandbox's id scheme (its `ids` module), restated: the oracle does not come from
 // the code under test.
@@ -477,33 +477,14 @@ fn init_then_run_moves_every_zendesk_ticket_into_chatwoot_once_and_quietly() {
     assert!(written.contains("kind = \"chatwoot\""), "{written}");
     dir.write("deskmove.toml", &fill_in(&written, &zendesk, &chatwoot));
 
-    let deskmove = |args: &[&str]| -> Run {
-        let output = dir
-            .command(args)
-            .env("ZENDESK_TOKEN", zendesk.token())
-            .env("CHATWOOT_TOKEN", chatwoot.token())
-            .output()
-            .unwrap();
-        let run = Run { output };
-        for secret in [zendesk.token(), chatwoot.token()] {
-            assert!(
-                !run.stdout().contains(secret) && !run.stderr().contains(secret),
-                "a token appeared in the output"
-            );
-        }
-        run
-    };
-    let json = |args: &[&str]| -> (i32, Value) {
+    let secrets = [
+        ("ZENDESK_TOKEN", zendesk.token()),
+        ("CHATWOOT_TOKEN", chatwoot.token()),
+    ];
+    let deskmove = |args: &[&str]| dir.deskmove_with(args, &secrets);
+    let json = |args: &[&str]| {
         let run = deskmove(args);
-        let doc = serde_json::from_str(&run.stdout()).unwrap_or_else(|e| {
-            panic!(
-                "{e} (exit {})\n--- stdout\n{}\n--- stderr\n{}",
-                run.code(),
-                run.stdout(),
-                run.stderr()
-            )
-        });
-        (run.code(), doc)
+        (run.code(), run.json())
     };
 
     let status = deskmove(&["status"]).expect_code(0).stdout();

@@ -23,7 +23,7 @@ use serde_json::Value;
 use super::zendesk_to_chatwoot::{
     Want, comments, deleted_tickets, normalised, redacted, tag_word, words, zendesk_lines,
 };
-use crate::util::{Dir, Run};
+use crate::util::Dir;
 
 // The Zendesk sandbox's id scheme (its `ids` module), restated: the oracle does not come from
 // the code under test.
@@ -734,33 +734,14 @@ fn init_then_run_moves_every_zendesk_ticket_into_intercom_once_and_rollback_undo
         &fill_in(&written, &zendesk, &intercom, &workspace_id),
     );
 
-    let deskmove = |args: &[&str]| -> Run {
-        let output = dir
-            .command(args)
-            .env("ZENDESK_TOKEN", zendesk.token())
-            .env("INTERCOM_TARGET_TOKEN", intercom.token())
-            .output()
-            .unwrap();
-        let run = Run { output };
-        for secret in [zendesk.token(), intercom.token()] {
-            assert!(
-                !run.stdout().contains(secret) && !run.stderr().contains(secret),
-                "a token appeared in the output of {args:?}"
-            );
-        }
-        run
-    };
-    let json = |args: &[&str]| -> (i32, Value) {
+    let secrets = [
+        ("ZENDESK_TOKEN", zendesk.token()),
+        ("INTERCOM_TARGET_TOKEN", intercom.token()),
+    ];
+    let deskmove = |args: &[&str]| dir.deskmove_with(args, &secrets);
+    let json = |args: &[&str]| {
         let run = deskmove(args);
-        let doc = serde_json::from_str(&run.stdout()).unwrap_or_else(|e| {
-            panic!(
-                "{args:?}: {e} (exit {})\n--- stdout\n{}\n--- stderr\n{}",
-                run.code(),
-                run.stdout(),
-                run.stderr()
-            )
-        });
-        (run.code(), doc)
+        (run.code(), run.json())
     };
 
     let status = deskmove(&["status"]).expect_code(0).stdout();

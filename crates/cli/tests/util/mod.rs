@@ -44,6 +44,25 @@ impl Dir {
         Run { output }
     }
 
+    /// `deskmove <args>` with each `(name, token)` of `secrets` in its environment; fails the
+    /// test when a token appears in what it printed.
+    pub fn deskmove_with(&self, args: &[&str], secrets: &[(&str, &str)]) -> Run {
+        let mut cmd = self.command(args);
+        for (name, token) in secrets {
+            cmd.env(name, token);
+        }
+        let run = Run {
+            output: cmd.output().unwrap(),
+        };
+        for (_, token) in secrets {
+            assert!(
+                !run.stdout().contains(token) && !run.stderr().contains(token),
+                "a token appeared in the output of {args:?}"
+            );
+        }
+        run
+    }
+
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_deskmove"));
         cmd.args(args)
@@ -74,6 +93,18 @@ impl Run {
 
     pub fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// Standard output as JSON; fails the test with both streams when it is not.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout()).unwrap_or_else(|e| {
+            panic!(
+                "{e} (exit {})\n--- stdout\n{}\n--- stderr\n{}",
+                self.code(),
+                self.stdout(),
+                self.stderr()
+            )
+        })
     }
 
     /// Fails the test with both streams when the exit code differs.
