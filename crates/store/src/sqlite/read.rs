@@ -80,7 +80,20 @@ pub(super) fn records(
     cols.into_iter().map(to_record).collect()
 }
 
-/// Messages in thread order after `after`: the partial index `records_by_thread` serves it.
+const THREAD_PAGE_FIRST: &str = "SELECT kind, hash, updated_at, body, run_id
+     FROM records INDEXED BY records_by_thread
+     WHERE kind = 'message'
+     ORDER BY thread_system, thread_id, thread_at, system, id LIMIT ?1";
+
+const THREAD_PAGE_AFTER: &str = "SELECT kind, hash, updated_at, body, run_id
+     FROM records INDEXED BY records_by_thread
+     WHERE kind = 'message'
+       AND (thread_system, thread_id, thread_at, system, id) > (?1, ?2, ?3, ?4, ?5)
+     ORDER BY thread_system, thread_id, thread_at, system, id LIMIT ?6";
+
+/// Messages in thread order after `after`, through the partial index `records_by_thread`. Named:
+/// left to itself the planner takes the `(kind, system, id)` index for `kind = 'message'` and
+/// sorts every message for each page, which made a load quadratic in its messages.
 pub(super) fn messages_in_thread_order(
     c: &Connection,
     after: Option<&ThreadPosition>,
@@ -91,23 +104,13 @@ pub(super) fn messages_in_thread_order(
     let cols: Vec<RecordCols> = match after {
         Some(a) => {
             let (ts, ti, at, s, i) = position_columns(a);
-            c.prepare_cached(
-                "SELECT kind, hash, updated_at, body, run_id FROM records
-                 WHERE kind = 'message'
-                   AND (thread_system, thread_id, thread_at, system, id) > (?1, ?2, ?3, ?4, ?5)
-                 ORDER BY thread_system, thread_id, thread_at, system, id LIMIT ?6",
-            )
-            .and_then(|mut st| {
+            c.prepare_cached(THREAD_PAGE_AFTER).and_then(|mut st| {
                 st.query_map(params![ts, ti, at, s, i, limit], map)?
                     .collect()
             })
         }
         None => c
-            .prepare_cached(
-                "SELECT kind, hash, updated_at, body, run_id FROM records
-                 WHERE kind = 'message'
-                 ORDER BY thread_system, thread_id, thread_at, system, id LIMIT ?1",
-            )
+            .prepare_cached(THREAD_PAGE_FIRST)
             .and_then(|mut st| st.query_map(params![limit], map)?.collect()),
     }
     .map_err(q("reading messages in thread order"))?;
@@ -580,4 +583,44 @@ pub(super) fn problems(
             rows::stored_problem(&(kind, system, id), &stage, code, reason, &error_kind, run)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The query plan SQLite picks for `sql` on a store's schema (no statistics, as on a fresh
+    /// store), one detail line per step.
+    fn plan(sql: &str) -> Vec<String> {
+        let mut c = Connection::open_in_memory().unwrap();
+        super::super::embedded::migrations::runner()
+            .run(&mut c)
+            .unwrap();
+        let params = sql.matches('?').count();
+        let mut st = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        st.query_map(params_from_iter(std::iter::repeat_n(1, params)), |r| {
+            r.get::<_, String>(3)
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    }
+
+    /// Regression: thread-order pages sorted every staged message for each page (the planner
+    /// took the `(kind, system, id)` index), so a load's message pass grew with the square of
+    /// its messages.
+    #[test]
+    fn thread_order_pages_walk_the_thread_index_without_sorting() {
+        for sql in [THREAD_PAGE_FIRST, THREAD_PAGE_AFTER] {
+            let steps = plan(sql);
+            assert!(
+                steps.iter().all(|s| !s.contains("TEMP B-TREE")),
+                "{steps:?}"
+            );
+            assert!(
+                steps.iter().any(|s| s.contains("records_by_thread")),
+                "{steps:?}"
+            );
+        }
+    }
 }
