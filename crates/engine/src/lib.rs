@@ -74,13 +74,21 @@ impl Default for EngineOptions {
 /// Cheap to build; holds only references. Every phase takes the run it writes for, started by
 /// the caller with [`Store::start_run`] (one run may cover an extract and a load), so a fresh
 /// `Engine` over the same store after a crash simply continues.
-#[derive(Clone, Copy)]
 pub struct Engine<'a, St: Store> {
     store: &'a St,
     blobs: &'a BlobStore,
     observer: &'a dyn Observer,
     options: EngineOptions,
 }
+
+// By hand: a derive would ask `St: Clone`, and an engine holds only references.
+impl<St: Store> Clone for Engine<'_, St> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<St: Store> Copy for Engine<'_, St> {}
 
 impl<St: Store> std::fmt::Debug for Engine<'_, St> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

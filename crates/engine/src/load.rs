@@ -15,14 +15,10 @@ use deskmove_core::{
     TargetInstance,
 };
 use deskmove_store::{LedgerEntry, LoadBatch, Outcome, RunId, Store, StoredRecord, ThreadPosition};
-use futures::{StreamExt, TryStreamExt};
 
 use crate::progress::{LoadCounts, Progress};
 use crate::select::Chosen;
 use crate::{Engine, EngineError};
-
-/// Ledger lookups in flight at once while preparing a batch.
-const LOOKUPS: usize = 16;
 
 /// The ledger's content hash for a record on a target: the record's own hash, folded with the
 /// target's mapping fingerprint for it when there is one. Equal only when both the record and the
@@ -169,38 +165,57 @@ impl<St: Store> Engine<'_, St> {
                     counts: in_threads,
                 });
             }
-            let mut after: Option<StoredRecord> = None;
-            loop {
-                let page = match (kind, &after) {
-                    (RecordKind::Message, a) => {
-                        let a = a.as_ref().and_then(|s| ThreadPosition::of(&s.record));
+            // The next page and its ledger entries are read while the target loads this one:
+            // neither depends on what this batch writes (its records are other records).
+            let instance = &instance;
+            let fetch = move |after: Option<StoredRecord>| async move {
+                let page = match kind {
+                    RecordKind::Message => {
+                        let a = after.as_ref().and_then(|s| ThreadPosition::of(&s.record));
                         self.store
                             .messages_in_thread_order(a.as_ref(), self.options.batch_size)
                             .await?
                     }
-                    (_, a) => {
-                        let a = a.as_ref().map(|s| s.record.key());
+                    _ => {
+                        let a = after.as_ref().map(|s| s.record.key());
                         self.store.records(kind, a, self.options.batch_size).await?
                     }
                 };
-                let Some(last) = page.last() else { break };
-                after = Some(last.clone());
-                let page: Vec<StoredRecord> = match chosen.as_mut() {
-                    Some(c) => page.into_iter().filter(|s| c.takes(&s.record)).collect(),
+                let own = self
+                    .ledger_entries(page.iter().map(|s| s.record.key()), instance)
+                    .await?;
+                Ok::<_, EngineError>(page.into_iter().zip(own).collect::<Vec<_>>())
+            };
+            let mut next = fetch(None).await?;
+            loop {
+                let page = std::mem::take(&mut next);
+                let Some((last, _)) = page.last() else { break };
+                let prefetch = fetch(Some(last.clone()));
+                let page: Vec<(StoredRecord, Option<LedgerEntry>)> = match chosen.as_mut() {
+                    Some(c) => page
+                        .into_iter()
+                        .filter(|(s, _)| c.takes(&s.record))
+                        .collect(),
                     None => page,
                 };
                 if page.is_empty() {
+                    next = prefetch.await?;
                     continue;
                 }
-                let batch = if fidelity.threads && kind == RecordKind::Conversation {
-                    let (conversations, messages) = self
-                        .load_threads(&pass, target, page, chosen.as_mut())
-                        .await?;
-                    in_threads.add(&messages);
-                    conversations
-                } else {
-                    self.load_batch_in(&pass, target, page).await?
+                let work = async {
+                    if fidelity.threads && kind == RecordKind::Conversation {
+                        let (conversations, messages) = self
+                            .load_threads(&pass, target, page, chosen.as_mut())
+                            .await?;
+                        in_threads.add(&messages);
+                        Ok::<_, EngineError>(conversations)
+                    } else {
+                        self.load_batch_in(&pass, target, page).await
+                    }
                 };
+                let (batch, fetched) = futures::join!(work, prefetch);
+                let batch = batch?;
+                next = fetched?;
                 counts.add(&batch);
                 self.observer.event(&Progress::BatchCommitted {
                     kind,
@@ -216,16 +231,14 @@ impl<St: Store> Engine<'_, St> {
         Ok(report)
     }
 
+    /// The ledger entries of `keys` in `instance`, in their order, in one store read.
     pub(crate) async fn ledger_entries<'k>(
         &self,
         keys: impl Iterator<Item = &'k SourceKey>,
         instance: &TargetInstance,
     ) -> Result<Vec<Option<LedgerEntry>>, EngineError> {
-        Ok(futures::stream::iter(keys)
-            .map(|k| self.store.ledger(k, instance))
-            .buffered(LOOKUPS)
-            .try_collect()
-            .await?)
+        let keys: Vec<SourceKey> = keys.cloned().collect();
+        Ok(self.store.ledger_entries(&keys, instance).await?)
     }
 
     /// Loads one page of `kind` (see [`load`](Self::load)).
@@ -243,21 +256,21 @@ impl<St: Store> Engine<'_, St> {
             kind,
             skip_this_run: false,
         };
-        self.load_batch_in(&pass, target, page).await
+        let own = self
+            .ledger_entries(page.iter().map(|s| s.record.key()), instance)
+            .await?;
+        self.load_batch_in(&pass, target, page.into_iter().zip(own).collect())
+            .await
     }
 
+    /// A page of one kind, each record with its ledger entry here.
     async fn load_batch_in<T: Target>(
         &self,
         pass: &Pass<'_>,
         target: &T,
-        page: Vec<StoredRecord>,
+        page: Vec<(StoredRecord, Option<LedgerEntry>)>,
     ) -> Result<LoadCounts, EngineError> {
-        let own = self
-            .ledger_entries(page.iter().map(|s| s.record.key()), pass.instance)
-            .await?;
-        let counts = self
-            .load_records(pass, target, page.into_iter().zip(own).collect())
-            .await?;
+        let counts = self.load_records(pass, target, page).await?;
         Ok(counts.of(pass.kind))
     }
 
@@ -268,15 +281,12 @@ impl<St: Store> Engine<'_, St> {
         &self,
         pass: &Pass<'_>,
         target: &T,
-        page: Vec<StoredRecord>,
+        page: Vec<(StoredRecord, Option<LedgerEntry>)>,
         mut chosen: Option<&mut Chosen>,
     ) -> Result<(LoadCounts, LoadCounts), EngineError> {
-        let own = self
-            .ledger_entries(page.iter().map(|s| s.record.key()), pass.instance)
-            .await?;
         let mut unchanged = 0;
         let mut stale = Vec::new();
-        for (stored, entry) in page.into_iter().zip(own) {
+        for (stored, entry) in page {
             if is_current(target, &stored, entry.as_ref()) {
                 unchanged += 1;
             } else {

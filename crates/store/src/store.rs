@@ -128,6 +128,14 @@ pub trait Store: Send + Sync + 'static {
         target: &TargetInstance,
     ) -> impl Future<Output = Result<Option<LedgerEntry>, StoreError>> + Send;
 
+    /// [`ledger`](Self::ledger) for each of `keys`, in their order, in one read: load looks up
+    /// a whole batch (and the records it references) at once.
+    fn ledger_entries(
+        &self,
+        keys: &[SourceKey],
+        target: &TargetInstance,
+    ) -> impl Future<Output = Result<Vec<Option<LedgerEntry>>, StoreError>> + Send;
+
     /// Up to `limit` ledger entries of `kind` in the `target` instance that `run` created there
     /// (last outcome `loaded` by that run or an earlier `loaded` by it, whatever happened since,
     /// unless a rollback has `removed` it), ordered by (system, id), strictly after `after`. Used

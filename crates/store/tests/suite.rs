@@ -533,6 +533,34 @@ async fn target_instances_never_see_each_other<S: Store>(s: &S) {
     assert_eq!(get(api.clone(), "9").await, None);
     assert_eq!(get(postgres.clone(), "9").await, None);
 
+    // The batched read answers each key as the single one does, in the order asked, unknown
+    // and repeated keys included.
+    let keys: Vec<_> = ["8", "9", "7", "nope", "8"].into_iter().map(c).collect();
+    for target in [&api, &postgres, &other_account, &zendesk()] {
+        let batched: Vec<Option<String>> = s
+            .ledger_entries(&keys, target)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.and_then(|e| e.target_id))
+            .collect();
+        let mut one_by_one = Vec::new();
+        for k in &keys {
+            one_by_one.push(s.ledger(k, target).await.unwrap().and_then(|e| e.target_id));
+        }
+        assert_eq!(batched, one_by_one, "ledger_entries of {target}");
+    }
+    assert_eq!(
+        s.ledger_entries(&keys, &postgres)
+            .await
+            .unwrap()
+            .iter()
+            .flatten()
+            .count(),
+        3
+    );
+    assert!(s.ledger_entries(&[], &api).await.unwrap().is_empty());
+
     let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
         v.iter().map(|(a, b)| ((*a).into(), (*b).into())).collect()
     };

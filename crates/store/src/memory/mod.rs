@@ -189,6 +189,22 @@ impl Store for MemoryStore {
             .map(|r| State::ledger_entry(key.clone(), target, r)))
     }
 
+    async fn ledger_entries(
+        &self,
+        keys: &[SourceKey],
+        target: &TargetInstance,
+    ) -> Result<Vec<Option<LedgerEntry>>, StoreError> {
+        let s = self.lock();
+        Ok(keys
+            .iter()
+            .map(|key| {
+                s.ledger
+                    .get(&(target.clone(), key_columns(key)))
+                    .map(|r| State::ledger_entry(key.clone(), target, r))
+            })
+            .collect())
+    }
+
     async fn created_by(
         &self,
         run: RunId,

@@ -247,6 +247,11 @@ fn configure_writer(conn: &Connection, options: &SqliteOptions) -> Result<(), St
     // being re-read from the file on every insert.
     conn.pragma_update(None, "cache_size", -32_768)
         .map_err(err("setting cache_size"))?;
+    // Each batch is a savepoint in a group transaction: the pages it changes are first copied
+    // to a sub-journal, by default a temporary file. In memory it costs no write call per page
+    // (a profile of a 5,000-entry ledger batch: about a third of the writer's time).
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(err("setting temp_store"))?;
     // Room for every write statement, so the writer never re-prepares one.
     conn.set_prepared_statement_cache_capacity(32);
     Ok(())
@@ -376,6 +381,16 @@ impl Store for SqliteStore {
     ) -> Result<Option<LedgerEntry>, StoreError> {
         let (key, target) = (key.clone(), target.clone());
         self.read(move |c| read::ledger(c, &key, &target)).await
+    }
+
+    async fn ledger_entries(
+        &self,
+        keys: &[SourceKey],
+        target: &TargetInstance,
+    ) -> Result<Vec<Option<LedgerEntry>>, StoreError> {
+        let (keys, target) = (keys.to_vec(), target.clone());
+        self.read(move |c| keys.iter().map(|k| read::ledger(c, k, &target)).collect())
+            .await
     }
 
     async fn created_by(
