@@ -125,6 +125,9 @@ impl<T: Target> Target for Timed<T> {
     fn fidelity(&self) -> deskmove_core::connector::Fidelity {
         self.inner.fidelity()
     }
+    fn batch_size(&self) -> usize {
+        self.inner.batch_size()
+    }
     async fn preflight(&self) -> Result<deskmove_core::connector::Preflight, T::Error> {
         self.inner.preflight().await
     }
@@ -170,7 +173,8 @@ async fn main() {
     let n: u64 = arg("--conversations")
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
-    let batch: usize = arg("--batch").and_then(|s| s.parse().ok()).unwrap_or(2_000);
+    // Default: the PostgreSQL path's own `Target::batch_size`, which `deskmove run` loads with.
+    let batch: usize = arg("--batch").and_then(|s| s.parse().ok()).unwrap_or(5_000);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let out: PathBuf = arg("--out")
         .map(PathBuf::from)
@@ -470,6 +474,12 @@ async fn stage_and_load<St: Store>(
         .unwrap(),
         nanos: Default::default(),
     };
+    if batch != target.batch_size() {
+        eprintln!(
+            "batches of {batch}; deskmove run uses {}",
+            target.batch_size()
+        );
+    }
     let t = Instant::now();
     let pre = target.preflight().await.unwrap();
     assert!(pre.ok(), "{:?}", pre.refusals);

@@ -146,6 +146,13 @@ impl Target for ChatwootTarget {
         }
     }
 
+    fn batch_size(&self) -> usize {
+        match self {
+            Self::Api(t) => t.batch_size(),
+            Self::Postgres(t) => t.batch_size(),
+        }
+    }
+
     fn mapping_fingerprint(&self, record: &Record) -> Option<deskmove_core::ContentHash> {
         match self {
             Self::Api(t) => t.mapping_fingerprint(record),

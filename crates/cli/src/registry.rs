@@ -19,7 +19,9 @@ use deskmove_core::{
     Classify, ErrorKind, Record, RecordKind, Registration, Source, Target, TargetInstance,
     TargetRef,
 };
-use deskmove_engine::{Engine, EngineError, ExtractReport, LoadReport, RollbackReport};
+use deskmove_engine::{
+    Engine, EngineError, EngineOptions, ExtractReport, LoadReport, RollbackReport,
+};
 use deskmove_intercom_sandbox::RunningSandbox as IntercomSandbox;
 use deskmove_sandbox::Sandbox;
 use deskmove_store::{BlobStore, RunId, Store};
@@ -606,6 +608,14 @@ pub enum ImportTarget {
 }
 
 /// Dispatches `$call` to the target inside an [`ImportTarget`].
+/// `engine` with load batches of the size `target` works best with ([`Target::batch_size`]).
+fn sized<'e, St: Store>(engine: &Engine<'e, St>, target: &impl Target) -> Engine<'e, St> {
+    engine.with_options(EngineOptions {
+        batch_size: target.batch_size(),
+        ..engine.options()
+    })
+}
+
 macro_rules! on_target {
     ($self:ident, $t:ident => $call:expr) => {
         match $self {
@@ -666,7 +676,7 @@ impl ImportTarget {
         engine: &Engine<'_, St>,
         run: RunId,
     ) -> Result<LoadReport, EngineError> {
-        on_target!(self, t => engine.load(run, t).await)
+        on_target!(self, t => sized(engine, t).load(run, t).await)
     }
 
     /// Runs the load phase of only what `chosen` takes (see [`Engine::choose`]).
@@ -676,7 +686,7 @@ impl ImportTarget {
         run: RunId,
         chosen: Option<deskmove_engine::Chosen>,
     ) -> Result<LoadReport, EngineError> {
-        on_target!(self, t => engine.load_chosen(run, t, chosen).await)
+        on_target!(self, t => sized(engine, t).load_chosen(run, t, chosen).await)
     }
 
     /// Writes `aspect` again for the staged conversations in this target (`run --only`).

@@ -636,6 +636,14 @@ pub trait Target: Send + Sync {
     /// What this path keeps and what it cannot.
     fn fidelity(&self) -> Fidelity;
 
+    /// Records per [`load`](Self::load) call this path works best with; the CLI sizes load
+    /// batches by it. A bulk path commits one transaction per call and wants thousands; an API
+    /// path writes side by side within a call and wants enough to keep every lane busy to the
+    /// end of the batch.
+    fn batch_size(&self) -> usize {
+        100
+    }
+
     /// The mapping decisions that shape `record` on this path (agent match, attribute type, label
     /// slug, inbox, ...), as a hash; `None` when nothing but the record itself matters. The engine
     /// folds it into the ledger hash, so editing the mapping makes a re-run update exactly the

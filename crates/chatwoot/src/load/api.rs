@@ -270,6 +270,12 @@ impl Target for ApiTarget {
         fidelity()
     }
 
+    /// Batches of 500: the writes within one go side by side, and a small batch leaves them
+    /// idle while its slowest conversation finishes.
+    fn batch_size(&self) -> usize {
+        500
+    }
+
     fn mapping_fingerprint(&self, record: &Record) -> Option<ContentHash> {
         self.options.mapping.fingerprint(record)
     }

@@ -349,6 +349,12 @@ impl Target for PostgresTarget {
         self.instance.clone()
     }
 
+    /// Batches of 5,000: each is one transaction with a COPY per table, so the per-batch
+    /// round trips and index merges are spread over many rows.
+    fn batch_size(&self) -> usize {
+        5_000
+    }
+
     fn fidelity(&self) -> Fidelity {
         use RecordKind as K;
         let item = |kind, aspect: &str, keep, note: &str| FidelityItem {

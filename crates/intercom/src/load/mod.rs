@@ -284,6 +284,12 @@ impl Target for IntercomTarget {
         fidelity(self.options.mode)
     }
 
+    /// Batches of 500 conversations: the lanes of one batch drain while its longest
+    /// conversation finishes, so a small batch leaves most of them idle.
+    fn batch_size(&self) -> usize {
+        500
+    }
+
     fn mapping_fingerprint(&self, record: &Record) -> Option<ContentHash> {
         self.options.mapping.fingerprint(record)
     }
