@@ -350,7 +350,10 @@ async fn main() {
     let baseline_tuned_secs = base_contacts + base_conversations + base_messages_tuned;
     let result = json!({
         "benchmark": "chatwoot-postgres",
-        "machine": "2 cores, shared with other engineers' builds during the run",
+        "machine": format!(
+            "{} cores; other work on it shows in load_average_before_and_after",
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        ),
         "postgres": c.query_one("SHOW server_version", &[]).await.unwrap().get::<_, String>(0),
         "conversations": conversations,
         "messages": messages,
