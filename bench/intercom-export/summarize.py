@@ -56,7 +56,7 @@ def deskmove_run(folder, rate_limit):
         "status": summary.get("status"),
         "world": {k: v for k, v in expected.items() if isinstance(v, int)},
     }
-    # `uptime` before and after: the machine is shared with other builds.
+    # `uptime` before and after: other work on the machine slows a run.
     for when in ("before", "after"):
         path = os.path.join(folder, f"load_{when}.txt")
         if os.path.exists(path):
@@ -72,7 +72,7 @@ def main():
     out, rate_limit, latency_ms, peer_limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     result = {
         "benchmark": "intercom-export",
-        "machine": {"cpus": os.cpu_count(), "note": "shared 2-core machine, other builds running"},
+        "machine": {"cpus": os.cpu_count(), "note": "other work on the machine shows in each run's load averages"},
         "sandbox": {"latency_ms": latency_ms, "rate_limit_per_minute": rate_limit, "window_seconds": 10},
         "targets": {"share_of_limit": 0.95, "accept_share_of_limit": 0.90, "ratio": 10, "peak_rss_mb_at_100k": 150},
     }
