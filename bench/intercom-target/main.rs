@@ -527,7 +527,7 @@ async fn main() {
         "benchmark": "intercom-target",
         "machine": {
             "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
-            "note": format!("shared with other builds and tests; uptime at the end: {load}"),
+            "note": format!("other work on the machine slows a run; uptime at the end: {load}"),
         },
         "sandbox": {"latency_ms": latency_ms, "rate_limit_per_minute": LIMIT_PER_MINUTE, "window_seconds": 10, "calls_per_window": 1_667},
         "world": {"seed": 42, "tickets": n, "end_users": contacts, "staging_seconds": staged.seconds, "kinds": world},
