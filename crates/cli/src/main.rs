@@ -15,8 +15,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// jemalloc instead of glibc's malloc: with dozens of threads (runtime workers, the blocking pool
-/// of file and store work) glibc kept freed pages in many arenas, and the Intercom export's peak
-/// RSS at 10,000 conversations was 242 MB (196 MB with jemalloc).
+/// of file and store work) glibc kept freed pages in many arenas; an export of 10,000
+/// conversations peaked at 242 MB of RSS (196 MB with jemalloc).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
